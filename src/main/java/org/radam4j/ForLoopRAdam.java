@@ -1,0 +1,91 @@
+package org.radam4j;
+
+import static org.bytedeco.pytorch.global.torch.rsub;
+import static org.bytedeco.pytorch.global.torch.view_as_real;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * The for-loop path, PyTorch's {@code _single_tensor_radam}, op for op: per param, in the order
+ * {@code ../shared/PARITY_NOTES.md} gives, with the scalars from {@link StepScalars}. Bit-for-bit with PyTorch
+ * on the CPU. Every temporary of a param's update lives in a {@link PointerScope} closed before the next param.
+ */
+final class ForLoopRAdam {
+
+    private ForLoopRAdam() {
+    }
+
+    static void step(GroupTensors t, RAdamOptions o) {
+        for (int i = 0; i < t.size(); i++) {
+            try (PointerScope scope = new PointerScope()) {
+                Tensor lr = o.lrIsTensor() ? squeezed(o.lrTensor()) : null;
+                stepOne(t.params().get(i), t.grads().get(i), t.expAvgs().get(i), t.expAvgSqs().get(i),
+                        t.stateSteps().get(i), o, lr);
+            }
+        }
+    }
+
+    /** PyTorch's {@code _to_scalar(lr)}: a 1-element tensor lr becomes a 0-dim view. */
+    static Tensor squeezed(Tensor lr) {
+        return lr.dim() != 0 ? lr.squeeze() : lr;
+    }
+
+    /**
+     * {@code t.mul_(s)} as PyTorch 2.11 computes it. libtorch 2.10's in-place float16 multiply by a Scalar rounds
+     * differently from its out-of-place one (which computes in float, as 2.11's in-place one does), so float16
+     * goes through the out-of-place op and a copy.
+     */
+    static Tensor mulInPlace(Tensor t, Scalar s) {
+        if (Dtypes.of(t) == ScalarType.Half) {
+            try (Tensor product = t.mul(s)) {
+                return t.copy_(product);
+            }
+        }
+        return t.mul_(s);
+    }
+
+    private static void stepOne(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor stepT,
+            RAdamOptions o, Tensor lrT) {
+        if (o.maximize()) {
+            grad = grad.neg();
+        }
+        if (param.is_complex()) {
+            param = view_as_real(param);
+            grad = view_as_real(grad);
+            expAvg = view_as_real(expAvg);
+            expAvgSq = view_as_real(expAvgSq);
+        }
+        stepT.add_(new Scalar(1L));
+        StepScalars s = StepScalars.of(o.beta1(), o.beta2(), stepT.item_double());
+
+        double wd = o.weightDecay();
+        if (wd != 0) {
+            if (o.decoupledWeightDecay()) {
+                if (lrT != null) {
+                    param.mul_(rsub(lrT.mul(new Scalar(wd)), new Scalar(1L)));
+                } else {
+                    mulInPlace(param, new Scalar(1 - o.lr() * wd));
+                }
+            } else {
+                grad = grad.add(param, new Scalar(wd));
+            }
+        }
+
+        expAvg.lerp_(grad, new Scalar(1 - o.beta1()));
+        mulInPlace(expAvgSq, new Scalar(o.beta2())).addcmul_(grad, grad, new Scalar(1 - o.beta2()));
+
+        Tensor biasCorrected = expAvg.div(new Scalar(s.bc1()));
+        Tensor scaled = lrT != null ? biasCorrected.mul(lrT) : biasCorrected.mul(new Scalar(o.lr()));
+        if (s.rectified()) {
+            Tensor denom = expAvgSq.sqrt();
+            denom = o.differentiable() ? denom.add(new Scalar(o.eps())) : denom.add_(new Scalar(o.eps()));
+            Tensor adaptive = denom.reciprocal().mul(new Scalar(s.sqrtBc2()));
+            param.add_(scaled.mul(adaptive).mul(new Scalar(s.rect())), new Scalar(-1.0));
+        } else {
+            param.add_(scaled, new Scalar(-1.0));
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package org.radam4j;
+
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * One of an optimizer's param groups, live: PyTorch's {@code optimizer.param_groups[i]}. The params and their
+ * names are fixed; the options can be read and replaced between steps (a scheduler sets {@link #setLr}), and
+ * keys that are not RAdam options are kept in {@link #extras()}, as Python keeps unknown keys in the dict.
+ *
+ * <p>Unlike a Python dict, new options are validated when set, with the constructor's checks.
+ */
+public final class ParamGroup {
+
+    private final List<Tensor> params;
+    private volatile List<String> paramNames;
+    private volatile RAdamOptions options;
+    private final Map<String, Object> extras;
+    private volatile List<String> keyOrder;
+
+    /**
+     * @param keyOrder the group's keys other than params and param_names, in Python's dict order: the keys the
+     *     caller gave, then the defaults' (a key missing here goes last)
+     */
+    ParamGroup(List<Tensor> params, List<String> paramNames, RAdamOptions options, Map<String, Object> extras,
+            List<String> keyOrder) {
+        this.params = List.copyOf(params);
+        this.paramNames = paramNames == null ? null : List.copyOf(paramNames);
+        this.options = options;
+        this.extras = Collections.synchronizedMap(new LinkedHashMap<>(extras));
+        this.keyOrder = List.copyOf(keyOrder);
+    }
+
+    /** Replaces everything but the params at once, as {@code load_state_dict} does. */
+    void replace(List<String> paramNames, RAdamOptions options, Map<String, Object> extras, List<String> keyOrder) {
+        this.paramNames = paramNames == null ? null : List.copyOf(paramNames);
+        this.options = options;
+        synchronized (this.extras) {
+            this.extras.clear();
+            this.extras.putAll(extras);
+        }
+        this.keyOrder = List.copyOf(keyOrder);
+    }
+
+    /**
+     * The group as PyTorch's {@code state_dict()} packs it, without {@code params}: {@code param_names} first
+     * (named groups), then the options and extra keys in the group's dict order.
+     */
+    Map<String, Object> toMap() {
+        Map<String, Object> opts = options.toMap();
+        Map<String, Object> m = new LinkedHashMap<>();
+        if (paramNames != null) {
+            m.put("param_names", paramNames);
+        }
+        List<String> order = new java.util.ArrayList<>(keyOrder);
+        for (String k : RAdamOptions.KEYS) {
+            if (!order.contains(k)) {
+                order.add(k);
+            }
+        }
+        synchronized (extras) {
+            for (String k : extras.keySet()) {
+                if (!order.contains(k)) {
+                    order.add(k);
+                }
+            }
+            for (String k : order) {
+                if (opts.containsKey(k)) {
+                    m.put(k, opts.get(k));
+                } else if (extras.containsKey(k)) {
+                    m.put(k, extras.get(k));
+                }
+            }
+        }
+        return m;
+    }
+
+    /** The params, in order (read-only). */
+    public List<Tensor> params() {
+        return params;
+    }
+
+    /** The names of the params ({@code param_names}), or {@code null} for an unnamed group. */
+    public List<String> paramNames() {
+        return paramNames;
+    }
+
+    public boolean isNamed() {
+        return paramNames != null;
+    }
+
+    public RAdamOptions options() {
+        return options;
+    }
+
+    /** Replaces this group's options from the next step on. */
+    public void setOptions(RAdamOptions options) {
+        this.options = Objects.requireNonNull(options, "options");
+    }
+
+    /** The learning rate (a tensor lr is read as a double). */
+    public double lr() {
+        return options.lr();
+    }
+
+    /** Sets a double learning rate, as {@code param_groups[i]["lr"] = lr} does in Python. */
+    public void setLr(double lr) {
+        setOptions(options.withLr(lr));
+    }
+
+    /** Keys of the group that are not RAdam options, kept as given (mutable). */
+    public Map<String, Object> extras() {
+        return extras;
+    }
+
+    @Override
+    public String toString() {
+        return "ParamGroup{params=" + params.size() + (paramNames != null ? ", param_names=" + paramNames : "")
+                + ", " + options.toMap() + (extras.isEmpty() ? "" : ", extras=" + extras) + "}";
+    }
+}

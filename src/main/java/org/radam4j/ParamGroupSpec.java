@@ -1,0 +1,209 @@
+package org.radam4j;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.SortedSet;
+
+import org.bytedeco.pytorch.StringTensorDict;
+import org.bytedeco.pytorch.StringTensorDictItem;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+
+/**
+ * What a caller hands to {@link RAdam#addParamGroup}: the params of one group (optionally named) and the
+ * options it overrides, like the dict given to PyTorch's {@code add_param_group}. Options it does not set
+ * come from the optimizer's defaults; keys that are not RAdam options are kept in the group as they are.
+ *
+ * <p>Params must come in a defined order, as PyTorch requires: a {@link List}, a {@link TensorVector}, or an
+ * insertion-ordered or sorted set or map. An unordered {@link Set} or {@link Map} is refused, as Python refuses
+ * a {@code set}.
+ */
+public final class ParamGroupSpec {
+
+    private final List<Tensor> params;
+    private final List<String> names;
+    private final Map<String, Object> options = new LinkedHashMap<>();
+
+    private ParamGroupSpec(List<Tensor> params, List<String> names) {
+        this.params = params;
+        this.names = names;
+    }
+
+    /** Unnamed params, in iteration order. */
+    public static ParamGroupSpec of(Iterable<? extends Tensor> params) {
+        if (params instanceof Set<?> && !(params instanceof LinkedHashSet<?>) && !(params instanceof SortedSet<?>)) {
+            throw new IllegalArgumentException("optimizer parameters need to be organized in ordered collections, but "
+                    + "the ordering of tensors in sets will change between runs. Please use a list instead.");
+        }
+        List<Tensor> list = new ArrayList<>();
+        for (Object p : params) {
+            list.add(checkTensor(p));
+        }
+        return new ParamGroupSpec(list, null);
+    }
+
+    /** Unnamed params, e.g. {@code module.parameters()}. */
+    public static ParamGroupSpec of(TensorVector params) {
+        List<Tensor> list = new ArrayList<>();
+        for (long i = 0; i < params.size(); i++) {
+            list.add(params.get(i));
+        }
+        return new ParamGroupSpec(list, null);
+    }
+
+    /** Unnamed params. */
+    public static ParamGroupSpec of(Tensor... params) {
+        return of(List.of(params));
+    }
+
+    /** Named params ({@code param_names} in the group), in the map's order: a LinkedHashMap or a SortedMap. */
+    public static ParamGroupSpec named(Map<String, ? extends Tensor> params) {
+        if (!(params instanceof LinkedHashMap<?, ?>) && !(params instanceof SortedMap<?, ?>)) {
+            throw new IllegalArgumentException("named parameters need to be organized in an ordered map (LinkedHashMap or "
+                    + "SortedMap), but got " + params.getClass().getSimpleName()
+                    + ", whose ordering of tensors can change between runs");
+        }
+        List<Tensor> list = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        for (Map.Entry<String, ? extends Tensor> e : params.entrySet()) {
+            names.add(e.getKey());
+            list.add(checkTensor(e.getValue()));
+        }
+        return new ParamGroupSpec(list, names);
+    }
+
+    /** Named params, e.g. {@code module.named_parameters()}. */
+    public static ParamGroupSpec named(StringTensorDict params) {
+        List<Tensor> list = new ArrayList<>();
+        List<String> names = new ArrayList<>();
+        for (long i = 0; i < params.size(); i++) {
+            StringTensorDictItem item = params.get(i);
+            names.add(item.key().getString());
+            list.add(item.value());
+        }
+        return new ParamGroupSpec(list, names);
+    }
+
+    /**
+     * A group from a Python-style map: {@code "params"} (required: an Iterable of tensors, a TensorVector, an
+     * ordered map of named tensors or a StringTensorDict), and any option keys.
+     *
+     * @throws IllegalArgumentException when {@code "params"} is missing or of the wrong kind
+     */
+    public static ParamGroupSpec fromMap(Map<String, ?> group) {
+        if (!group.containsKey("params")) {
+            throw new IllegalArgumentException("param group is missing the required key 'params'");
+        }
+        ParamGroupSpec spec = ofAny(group.get("params"));
+        for (Map.Entry<String, ?> e : group.entrySet()) {
+            if (!e.getKey().equals("params")) {
+                spec.set(e.getKey(), e.getValue());
+            }
+        }
+        return spec;
+    }
+
+    @SuppressWarnings("unchecked")
+    static ParamGroupSpec ofAny(Object params) {
+        if (params instanceof Tensor t) {
+            return of(List.of(t));
+        } else if (params instanceof TensorVector v) {
+            return of(v);
+        } else if (params instanceof StringTensorDict d) {
+            return named(d);
+        } else if (params instanceof Map<?, ?> m) {
+            for (Object k : m.keySet()) {
+                if (!(k instanceof String)) {
+                    throw new IllegalArgumentException("named parameters need String names, but one name is " + typeName(k));
+                }
+            }
+            return named((Map<String, ? extends Tensor>) m);
+        } else if (params instanceof Iterable<?> it) {
+            return of((Iterable<? extends Tensor>) it);
+        }
+        throw new IllegalArgumentException("param group 'params' must be tensors (an Iterable, TensorVector or ordered map), but got "
+                + typeName(params));
+    }
+
+    private static Tensor checkTensor(Object p) {
+        if (!(p instanceof Tensor t)) {
+            throw new IllegalArgumentException("optimizer can only optimize Tensors, but one of the params is " + typeName(p));
+        }
+        if (t.isNull() || !t.defined()) {
+            throw new IllegalArgumentException("optimizer can only optimize Tensors, but one of the params is an undefined Tensor");
+        }
+        return t;
+    }
+
+    static String typeName(Object o) {
+        return o == null ? "null" : o.getClass().getName();
+    }
+
+    /** Overrides an option, or keeps an extra key in the group ({@link RAdamOptions#KEYS} lists the options). */
+    public ParamGroupSpec set(String key, Object value) {
+        if (key.equals("params") || key.equals("param_names")) {
+            throw new IllegalArgumentException("'" + key + "' is given by the params of the spec, not as an option");
+        }
+        options.put(key, value);
+        return this;
+    }
+
+    public ParamGroupSpec lr(double lr) {
+        return set("lr", lr);
+    }
+
+    public ParamGroupSpec lr(Tensor lr) {
+        return set("lr", lr);
+    }
+
+    public ParamGroupSpec betas(double beta1, double beta2) {
+        return set("betas", List.of(beta1, beta2));
+    }
+
+    public ParamGroupSpec eps(double eps) {
+        return set("eps", eps);
+    }
+
+    public ParamGroupSpec weightDecay(double weightDecay) {
+        return set("weight_decay", weightDecay);
+    }
+
+    public ParamGroupSpec decoupledWeightDecay(boolean decoupled) {
+        return set("decoupled_weight_decay", decoupled);
+    }
+
+    public ParamGroupSpec foreach(Boolean foreach) {
+        return set("foreach", foreach);
+    }
+
+    public ParamGroupSpec maximize(boolean maximize) {
+        return set("maximize", maximize);
+    }
+
+    public ParamGroupSpec capturable(boolean capturable) {
+        return set("capturable", capturable);
+    }
+
+    public ParamGroupSpec differentiable(boolean differentiable) {
+        return set("differentiable", differentiable);
+    }
+
+    List<Tensor> params() {
+        return Collections.unmodifiableList(params);
+    }
+
+    /** The param names, or {@code null} for an unnamed group. */
+    List<String> names() {
+        return names;
+    }
+
+    Map<String, Object> options() {
+        return Collections.unmodifiableMap(options);
+    }
+}

@@ -1,0 +1,15 @@
+package org.radam4j;
+
+import org.bytedeco.pytorch.Tensor;
+
+/**
+ * RAdam's state of one param, as PyTorch keeps it in {@code optimizer.state[p]}: {@code step}, a 0-dim float32
+ * tensor (on the CPU, or on the param's device when capturable), and {@code exp_avg} / {@code exp_avg_sq}, shaped
+ * and typed like the param. The optimizer owns these tensors and updates them in place.
+ *
+ * @param step the number of steps taken for this param
+ * @param expAvg the first moment running average
+ * @param expAvgSq the second moment running average
+ */
+public record ParamState(Tensor step, Tensor expAvg, Tensor expAvgSq) {
+}
