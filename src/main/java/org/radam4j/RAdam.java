@@ -57,22 +57,22 @@ public class RAdam {
 
     /** RAdam over {@code module.parameters()}. */
     public RAdam(TensorVector params, RAdamOptions defaults) {
-        this(List.of(ParamGroupSpec.of(params)), defaults);
+        this(single(ParamGroupSpec.of(params)), defaults);
     }
 
     /** RAdam over any ordered collection of tensors. */
     public RAdam(Iterable<? extends Tensor> params, RAdamOptions defaults) {
-        this(List.of(ParamGroupSpec.of(params)), defaults);
+        this(single(ParamGroupSpec.of(params)), defaults);
     }
 
     /** RAdam over named params ({@code param_names} in the group), in the map's order. */
     public RAdam(Map<String, ? extends Tensor> namedParams, RAdamOptions defaults) {
-        this(List.of(ParamGroupSpec.named(namedParams)), defaults);
+        this(single(ParamGroupSpec.named(namedParams)), defaults);
     }
 
     /** RAdam over {@code module.named_parameters()}. */
     public RAdam(StringTensorDict namedParams, RAdamOptions defaults) {
-        this(List.of(ParamGroupSpec.named(namedParams)), defaults);
+        this(single(ParamGroupSpec.named(namedParams)), defaults);
     }
 
     /**
@@ -89,6 +89,13 @@ public class RAdam {
         for (ParamGroupSpec g : groups) {
             addParamGroup(g);
         }
+    }
+
+    private static List<ParamGroupSpec> single(ParamGroupSpec spec) {
+        if (spec.params().isEmpty()) {
+            throw new IllegalArgumentException("optimizer got an empty parameter list");
+        }
+        return List.of(spec);
     }
 
     /**

@@ -21,15 +21,15 @@ final class Tensors {
 
     /**
      * Takes a tensor handle out of the caller's innermost {@link PointerScope}, for handles the optimizer keeps
-     * (state, its own handles of the params): a training loop wrapped in a scope must not free them.
+     * (state, its own handles of the params): a training loop wrapped in a scope must not free them. Call it
+     * right after creating the handle: JavaCPP attaches new handles to the innermost scope only, and
+     * {@code detach} releases a reference whether or not the scope held the handle.
      */
     static Tensor keep(Tensor t) {
-        if (t.referenceCount() <= 0) {
-            return t;
-        }
-        t.retainReference();
-        for (java.util.Iterator<PointerScope> it = PointerScope.getScopeIterator(); it != null && it.hasNext();) {
-            it.next().detach(t);
+        PointerScope scope = PointerScope.getInnerScope();
+        if (scope != null && t.referenceCount() > 0) {
+            t.retainReference();
+            scope.detach(t);
         }
         return t;
     }
