@@ -22,6 +22,7 @@ public final class Main {
         int rc = switch (args[0]) {
             case "parity" -> parity(List.of(args).subList(1, args.length));
             case "demo" -> Demo.run(List.of(args).subList(1, args.length));
+            case "soak" -> Soak.run(List.of(args).subList(1, args.length));
             case "help", "--help", "-h" -> {
                 usage();
                 yield 0;
@@ -39,6 +40,8 @@ public final class Main {
         System.err.println("""
                 usage: scripts/radam4j <command> [options]
                   demo                       train a small network with RAdam and compare its losses with PyTorch's
+                  soak [--steps N] [--zero-grad none|zero]
+                                             train for N steps and report the process RSS (native memory growth)
                   parity [--impl auto|forloop|foreach|fused] [--save-state-dicts DIR] FILE.json...
                                              replay PyTorch-recorded trajectories and report per case""");
     }

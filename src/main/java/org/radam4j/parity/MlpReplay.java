@@ -4,8 +4,6 @@ import java.util.List;
 import java.util.Map;
 
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Module;
-import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.radam4j.Dtypes;
@@ -109,52 +107,6 @@ final class MlpReplay {
             cmp.tensor("final state " + i + " exp_avg_sq", ours.expAvgSq(), (Tensor) s.get("exp_avg_sq"), tol);
             cmp.scalar("final state " + i + " step", ours.step().item_double(), ((Tensor) s.get("step")).item_double(),
                     new Tolerance(0, 0));
-        }
-    }
-
-    /** The golden file's network, {@code Linear(8,16) -> Tanh -> Linear(16,1)}, in JavaCPP's nn modules. */
-    static final class MlpModel {
-        private final Module module = new Module();
-        private final org.bytedeco.pytorch.LinearImpl l1;
-        private final org.bytedeco.pytorch.TanhImpl act;
-        private final org.bytedeco.pytorch.LinearImpl l2;
-
-        MlpModel(ScalarType type) {
-            l1 = module.register_module("0", new org.bytedeco.pytorch.LinearImpl(8, 16));
-            act = module.register_module("1", new org.bytedeco.pytorch.TanhImpl());
-            l2 = module.register_module("2", new org.bytedeco.pytorch.LinearImpl(16, 1));
-            module.to(type, false);
-        }
-
-        Module module() {
-            return module;
-        }
-
-        /** Copies the recorded initial weights (a map of state_dict keys to tensors) into the module. */
-        void load(JsonNode init) {
-            Map<String, Tensor> params = named();
-            try (NoGradGuard g = new NoGradGuard()) {
-                init.fields().forEachRemaining(e -> {
-                    Tensor p = params.get(e.getKey());
-                    if (p == null) {
-                        throw new IllegalArgumentException("'init' has an unknown key " + e.getKey() + "; the model has " + params.keySet());
-                    }
-                    p.copy_(TensorCodec.decode(e.getValue()));
-                });
-            }
-        }
-
-        Map<String, Tensor> named() {
-            Map<String, Tensor> m = new java.util.LinkedHashMap<>();
-            var dict = module.named_parameters();
-            for (long i = 0; i < dict.size(); i++) {
-                m.put(dict.get(i).key().getString(), dict.get(i).value());
-            }
-            return m;
-        }
-
-        Tensor loss(Tensor x, Tensor y) {
-            return org.bytedeco.pytorch.global.torch.mse_loss(l2.forward(act.forward(l1.forward(x))), y);
         }
     }
 }
