@@ -1,20 +1,13 @@
 package org.radam4j.cli;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.List;
 import java.util.Locale;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.radam4j.RAdam;
-import org.radam4j.RAdamOptions;
-import org.radam4j.parity.MlpModel;
-import org.radam4j.parity.TensorCodec;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * {@code scripts/radam4j demo}: trains the golden files' small network on the data the jar ships
@@ -31,14 +24,7 @@ final class Demo {
             System.err.println("radam4j demo: takes no arguments");
             return 2;
         }
-        JsonNode data;
-        try (InputStream in = Demo.class.getResourceAsStream("/org/radam4j/demo/mlp_float32.json")) {
-            if (in == null) {
-                System.err.println("radam4j demo: the demo data is missing from the classpath (rebuild with mvn package)");
-                return 1;
-            }
-            data = new ObjectMapper().readTree(in);
-        }
+        JsonNode data = DemoTraining.load();
         System.out.println("radam4j demo: " + data.get("architecture").asText());
         System.out.println("  64 samples of 8 features; reference losses " + data.get("source").asText());
         System.out.println();
@@ -50,21 +36,11 @@ final class Demo {
         double last = 0;
         long start = System.nanoTime();
         try (PointerScope scope = new PointerScope()) {
-            MlpModel model = new MlpModel(ScalarType.Float);
-            model.load(data.get("init"));
-            Tensor x = TensorCodec.decode(data.get("X"));
-            Tensor y = TensorCodec.decode(data.get("y"));
-            RAdam opt = new RAdam(model.module().parameters(),
-                    RAdamOptions.builder().lr(0.01).weightDecay(1e-4).decoupledWeightDecay(true).build());
+            DemoTraining run = DemoTraining.start(data, 0.01);
             for (int s = 0; s < recorded.size(); s++) {
                 double loss;
                 try (PointerScope step = new PointerScope()) {
-                    Tensor l = opt.step(() -> {
-                        opt.zeroGrad();
-                        Tensor out = model.loss(x, y);
-                        out.backward();
-                        return out;
-                    });
+                    Tensor l = run.step(true);
                     loss = l.item_double();
                 }
                 double expected = recorded.get(s).asDouble();

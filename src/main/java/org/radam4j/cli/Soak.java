@@ -1,7 +1,6 @@
 package org.radam4j.cli;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -9,14 +8,8 @@ import java.util.Locale;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.radam4j.RAdam;
-import org.radam4j.RAdamOptions;
-import org.radam4j.parity.MlpModel;
-import org.radam4j.parity.TensorCodec;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * {@code scripts/radam4j soak [--steps N] [--zero-grad none|zero]}: trains the demo network for N steps
@@ -50,31 +43,18 @@ final class Soak {
             System.err.println("radam4j soak: --steps must be at least 10");
             return 2;
         }
-        JsonNode data;
-        try (InputStream in = Soak.class.getResourceAsStream("/org/radam4j/demo/mlp_float32.json")) {
-            data = new ObjectMapper().readTree(in);
-        }
+        JsonNode data = DemoTraining.load();
         long warmup = Math.max(1, steps / 100);
         long every = steps / 10;
         long base = 0;
         final boolean none = setToNone;
         try (PointerScope scope = new PointerScope()) {
-            MlpModel model = new MlpModel(ScalarType.Float);
-            model.load(data.get("init"));
-            Tensor x = TensorCodec.decode(data.get("X"));
-            Tensor y = TensorCodec.decode(data.get("y"));
-            RAdam opt = new RAdam(model.module().parameters(),
-                    RAdamOptions.builder().lr(1e-3).weightDecay(1e-4).decoupledWeightDecay(true).build());
+            DemoTraining run = DemoTraining.start(data, 1e-3);
             System.out.println(String.format(Locale.ROOT, "soak: %d steps of the demo network (for-loop path, zeroGrad(%b) in the closure)",
                     steps, none));
             for (long s = 1; s <= steps; s++) {
                 try (PointerScope step = new PointerScope()) {
-                    opt.step(() -> {
-                        opt.zeroGrad(none);
-                        Tensor out = model.loss(x, y);
-                        out.backward();
-                        return out;
-                    });
+                    run.step(none);
                 }
                 if (s == warmup) {
                     base = rssKb();

@@ -11,6 +11,7 @@ import org.bytedeco.pytorch.TanhImpl;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.radam4j.RAdam;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -63,6 +64,19 @@ public final class MlpModel {
             m.put(dict.get(i).key().getString(), dict.get(i).value());
         }
         return m;
+    }
+
+    /**
+     * One training step the way the golden {@code mlp} case takes it: {@code opt.step(closure)} where the
+     * closure zeroes the gradients, runs the model, calls {@code backward()} and returns the loss.
+     */
+    public Tensor trainStep(RAdam opt, Tensor x, Tensor y, boolean setToNone) {
+        return opt.step(() -> {
+            opt.zeroGrad(setToNone);
+            Tensor l = loss(x, y);
+            l.backward();
+            return l;
+        });
     }
 
     /** {@code mse_loss(model(x), y)}, with autograd recording when grad mode is on. */

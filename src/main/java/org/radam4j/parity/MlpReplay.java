@@ -67,12 +67,7 @@ final class MlpReplay {
         Comparison cmp = new Comparison();
         for (int s = 0; s < losses.size(); s++) {
             try (PointerScope step = new PointerScope()) {
-                Tensor loss = opt.step(() -> {
-                    opt.zeroGrad();
-                    Tensor l = model.loss(x, y);
-                    l.backward();
-                    return l;
-                });
+                Tensor loss = model.trainStep(opt, x, y, true);
                 cmp.scalar("step " + s + " loss", loss.item_double(), losses.get(s).asDouble(), tol);
             }
         }
