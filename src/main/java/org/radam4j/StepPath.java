@@ -54,18 +54,12 @@ final class StepPath {
             throw new UnsupportedOperationException("capturable=True is not implemented yet in radam4j: it arrives with "
                     + "the CUDA paths; use capturable=false");
         }
-        if (kind == Kind.FOREACH) {
-            throw new UnsupportedOperationException("foreach=True is not implemented yet in radam4j: the multi-tensor "
-                    + "path arrives with the foreach issue; use foreach=false (or null, which picks the for-loop on the CPU)");
-        }
     }
 
     static Core of(Kind kind) {
         return switch (kind) {
             case FORLOOP -> ForLoopRAdam::step;
-            case FOREACH -> (t, o) -> {
-                throw new UnsupportedOperationException("foreach=True is not implemented yet");
-            };
+            case FOREACH -> ForeachRAdam::step;
         };
     }
 

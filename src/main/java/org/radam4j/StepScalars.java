@@ -39,6 +39,24 @@ public record StepScalars(double step, double bc1, double bc2, double rhoInf, do
         return new StepScalars(step, bc1, bc2, rhoInf, rhoT, rectified, rect);
     }
 
+    /**
+     * The foreach path's unrectified step size, {@code (lr * unrectified / bc1) * -1} with {@code unrectified}
+     * 1.0 before the rectified phase and 0 after it (so -0.0 then, as in Python).
+     */
+    public double unrectStepSize(double lr) {
+        return (lr * unrectified() / bc1) * -1;
+    }
+
+    /** {@code 0} once {@code rect > 0}, else {@code 1.0}: PyTorch's foreach {@code unrectified}. */
+    public double unrectified() {
+        return rect > 0 ? 0 : 1.0;
+    }
+
+    /** The foreach path's divisor of {@code sqrt(v) + eps}: {@code (bc2 ** 0.5) * (lr * rect / bc1) * -1}. */
+    public double bc2Term(double lr) {
+        return sqrtBc2() * (lr * rect / bc1) * -1;
+    }
+
     /** {@code bc2 ** 0.5}, the numerator of the adaptive learning rate. */
     public double sqrtBc2() {
         return Math.pow(bc2, 0.5);

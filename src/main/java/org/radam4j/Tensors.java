@@ -5,6 +5,7 @@ import static org.bytedeco.pytorch.global.torch.zeros;
 
 import java.util.Arrays;
 
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.DeviceOptional;
@@ -20,12 +21,12 @@ final class Tensors {
     }
 
     /**
-     * Takes a tensor handle out of the caller's innermost {@link PointerScope}, for handles the optimizer keeps
+     * Takes a native handle out of the caller's innermost {@link PointerScope}, for handles the optimizer keeps
      * (state, its own handles of the params): a training loop wrapped in a scope must not free them. Call it
      * right after creating the handle: JavaCPP attaches new handles to the innermost scope only, and
      * {@code detach} releases a reference whether or not the scope held the handle.
      */
-    static Tensor keep(Tensor t) {
+    static <P extends Pointer> P keep(P t) {
         PointerScope scope = PointerScope.getInnerScope();
         if (scope != null && t.referenceCount() > 0) {
             t.retainReference();

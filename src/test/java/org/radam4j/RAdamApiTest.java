@@ -214,13 +214,36 @@ class RAdamApiTest {
     }
 
     @Test
-    void foreachIsRefusedClearlyUntilItsPathExists() {
-        Tensor p = param(3);
-        p.mutable_grad().put(ones(3));
-        RAdam opt = new RAdam(List.of(p), RAdamOptions.builder().foreach(true).build());
-        byte[] before = bytes(p);
-        assertTrue(assertThrows(UnsupportedOperationException.class, opt::step).getMessage().contains("foreach=True"));
-        assertArrayEquals(before, bytes(p));
+    void foreachGroupsByDeviceAndDtypeInFirstSeenOrder() {
+        Tensor a = param(3);
+        Tensor b = param(2).to(ScalarType.Double);
+        Tensor c = param(4);
+        assertEquals(List.of(List.of(0, 2), List.of(1)), ForeachRAdam.groupByDeviceAndDtype(List.of(a, b, c)));
+    }
+
+    @Test
+    void foreachAndForLoopAgreeOnMixedDtypes() {
+        Tensor[] ps = {param(5), param(3).to(ScalarType.Double), param(2, 2)};
+        Tensor[] qs = new Tensor[ps.length];
+        for (int i = 0; i < ps.length; i++) {
+            ps[i] = ps[i].detach().requires_grad_(true);
+            qs[i] = ps[i].detach().clone().requires_grad_(true);
+        }
+        RAdam foreach = new RAdam(List.of(ps), RAdamOptions.builder().foreach(true).lr(0.1).build());
+        RAdam forloop = new RAdam(List.of(qs), RAdamOptions.builder().foreach(false).lr(0.1).build());
+        for (int s = 0; s < 10; s++) {
+            for (int i = 0; i < ps.length; i++) {
+                Tensor g = randn(ps[i].sizes().vec().get()).to(Dtypes.of(ps[i]));
+                ps[i].mutable_grad().put(g);
+                qs[i].mutable_grad().put(g);
+            }
+            foreach.step();
+            forloop.step();
+        }
+        for (int i = 0; i < ps.length; i++) {
+            assertTrue(torch.allclose(ps[i], qs[i], 1e-5, 1e-6, false), "param " + i);
+            assertEquals(10.0, foreach.state(ps[i]).step().item_double());
+        }
     }
 
     @Test

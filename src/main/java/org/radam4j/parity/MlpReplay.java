@@ -38,11 +38,8 @@ final class MlpReplay {
         if (impl == Impl.FUSED) {
             return new Outcome(name, Outcome.Status.SKIPPED, "the fused path is not built yet");
         }
-        if (impl == Impl.FOREACH) {
-            return new Outcome(name, Outcome.Status.SKIPPED, "foreach=True is not implemented yet in radam4j");
-        }
         try (PointerScope scope = new PointerScope()) {
-            return replay(name, m);
+            return replay(name, m, impl == Impl.AUTO ? null : impl == Impl.FOREACH);
         } catch (IllegalArgumentException e) {
             return new Outcome(name, Outcome.Status.FAIL, "invalid case: " + e.getMessage());
         } catch (RuntimeException e) {
@@ -53,7 +50,7 @@ final class MlpReplay {
         }
     }
 
-    private static Outcome replay(String name, JsonNode m) {
+    private static Outcome replay(String name, JsonNode m, Boolean foreach) {
         ScalarType type = Dtypes.of(m.path("dtype").asText("float32"));
         Tolerance tol = tolerance(type);
         MlpModel model = new MlpModel(type);
@@ -63,7 +60,7 @@ final class MlpReplay {
         JsonNode losses = CaseReplay.required(m, "losses");
 
         RAdam opt = new RAdam(model.module().parameters(), RAdamOptions.builder().lr(0.01).weightDecay(1e-4)
-                .decoupledWeightDecay(true).build());
+                .decoupledWeightDecay(true).foreach(foreach).build());
         Comparison cmp = new Comparison();
         for (int s = 0; s < losses.size(); s++) {
             try (PointerScope step = new PointerScope()) {

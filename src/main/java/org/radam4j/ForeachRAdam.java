@@ -1,0 +1,139 @@
+package org.radam4j;
+
+import static org.bytedeco.pytorch.global.torch.rsub;
+import static org.bytedeco.pytorch.global.torch.scalar_tensor;
+import static org.bytedeco.pytorch.global.torch.view_as_real;
+import static org.radam4j.ForeachOps.scalar;
+import static org.radam4j.ForeachOps.scalars;
+import static org.radam4j.ForeachOps.tensor;
+import static org.radam4j.ForeachOps.tensors;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/**
+ * The foreach path, PyTorch's {@code _multi_tensor_radam} (non-capturable), op for op through the
+ * {@code aten::_foreach_*} operators: tensors grouped by (device, dtype) in order of first appearance, step
+ * counts incremented together, the moments updated with one call per op, and the step applied as
+ * {@code param += exp_avg * (1 / ((sqrt(v) + eps) / bc2_term) + unrect_step_size)} with the per-param scalars
+ * from {@link StepScalars}. A tensor lr turns the per-param step sizes into 0-dim tensors, as in PyTorch.
+ */
+final class ForeachRAdam {
+
+    private ForeachRAdam() {
+    }
+
+    static void step(GroupTensors t, RAdamOptions o) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor lr = o.lrIsTensor() ? ForLoopRAdam.squeezed(o.lrTensor()) : null;
+            for (List<Integer> idx : groupByDeviceAndDtype(t.params())) {
+                stepGroup(pick(t.params(), idx), pick(t.grads(), idx), pick(t.expAvgs(), idx), pick(t.expAvgSqs(), idx),
+                        pick(t.stateSteps(), idx), o, lr);
+            }
+        }
+    }
+
+    /** PyTorch's {@code _group_tensors_by_device_and_dtype}: indices per (device, dtype), in first-seen order. */
+    static List<List<Integer>> groupByDeviceAndDtype(List<Tensor> params) {
+        Map<String, List<Integer>> groups = new LinkedHashMap<>();
+        for (int i = 0; i < params.size(); i++) {
+            Tensor p = params.get(i);
+            groups.computeIfAbsent(Tensors.deviceName(p) + "/" + Dtypes.name(p), k -> new ArrayList<>()).add(i);
+        }
+        return new ArrayList<>(groups.values());
+    }
+
+    private static List<Tensor> pick(List<Tensor> all, List<Integer> idx) {
+        List<Tensor> out = new ArrayList<>(idx.size());
+        for (int i : idx) {
+            out.add(all.get(i));
+        }
+        return out;
+    }
+
+    private static List<Tensor> asReal(List<Tensor> ts) {
+        List<Tensor> out = new ArrayList<>(ts.size());
+        for (Tensor t : ts) {
+            out.add(t.is_complex() ? view_as_real(t) : t);
+        }
+        return out;
+    }
+
+    private static void stepGroup(List<Tensor> params, List<Tensor> grads, List<Tensor> expAvgs, List<Tensor> expAvgSqs,
+            List<Tensor> steps, RAdamOptions o, Tensor lr) {
+        if (Tensors.deviceType(steps.get(0)).equals("cpu")) {
+            try (TensorOptions f32 = new TensorOptions(ScalarType.Float)) {
+                ForeachOps.ADD_TENSOR_.call(tensors(steps), tensor(scalar_tensor(new Scalar(1.0), f32)), scalar(1.0));
+            }
+        } else {
+            ForeachOps.ADD_SCALAR_.call(tensors(steps), scalar(1L));
+        }
+        params = asReal(params);
+        grads = asReal(grads);
+        expAvgs = asReal(expAvgs);
+        expAvgSqs = asReal(expAvgSqs);
+        if (o.maximize()) {
+            grads = ForeachOps.list(ForeachOps.NEG.callForTensors(tensors(grads)));
+        }
+
+        int n = params.size();
+        StepScalars[] s = new StepScalars[n];
+        for (int i = 0; i < n; i++) {
+            s[i] = StepScalars.of(o.beta1(), o.beta2(), steps.get(i).item_double());
+        }
+
+        double wd = o.weightDecay();
+        if (wd != 0) {
+            if (o.decoupledWeightDecay()) {
+                if (lr != null) {
+                    ForeachOps.MUL_TENSOR_.call(tensors(params), tensor(rsub(lr.mul(new Scalar(wd)), new Scalar(1L))));
+                } else {
+                    ForeachOps.MUL_SCALAR_.call(tensors(params), scalar(1 - o.lr() * wd));
+                }
+            } else if (o.maximize()) {
+                ForeachOps.ADD_LIST_.call(tensors(grads), tensors(params), scalar(wd));
+            } else {
+                grads = ForeachOps.list(ForeachOps.ADD_LIST.callForTensors(tensors(grads), tensors(params), scalar(wd)));
+            }
+        }
+
+        ForeachOps.LERP_SCALAR_.call(tensors(expAvgs), tensors(grads), scalar(1 - o.beta1()));
+        ForeachOps.MUL_SCALAR_.call(tensors(expAvgSqs), scalar(o.beta2()));
+        ForeachOps.ADDCMUL_SCALAR_.call(tensors(expAvgSqs), tensors(grads), tensors(grads), scalar(1 - o.beta2()));
+
+        List<Tensor> buffer = ForeachOps.list(ForeachOps.SQRT.callForTensors(tensors(expAvgSqs)));
+        ForeachOps.ADD_SCALAR_.call(tensors(buffer), scalar(o.eps()));
+        if (lr != null) {
+            List<Tensor> bc2Terms = new ArrayList<>(n);
+            List<Tensor> unrect = new ArrayList<>(n);
+            for (StepScalars si : s) {
+                bc2Terms.add(lr.mul(new Scalar(si.rect())).div(new Scalar(si.bc1())).mul(new Scalar(si.sqrtBc2()))
+                        .mul(new Scalar(-1L)));
+                unrect.add(lr.mul(new Scalar(si.unrectified())).div(new Scalar(si.bc1())).mul(new Scalar(-1L)));
+            }
+            ForeachOps.DIV_LIST_.call(tensors(buffer), tensors(bc2Terms));
+            ForeachOps.RECIPROCAL_.call(tensors(buffer));
+            ForeachOps.ADD_LIST_.call(tensors(buffer), tensors(unrect), scalar(1L));
+        } else {
+            double lrValue = o.lr();
+            double[] bc2Terms = new double[n];
+            double[] unrect = new double[n];
+            for (int i = 0; i < n; i++) {
+                bc2Terms[i] = s[i].bc2Term(lrValue);
+                unrect[i] = s[i].unrectStepSize(lrValue);
+            }
+            ForeachOps.DIV_SCALARLIST_.call(tensors(buffer), scalars(bc2Terms));
+            ForeachOps.RECIPROCAL_.call(tensors(buffer));
+            ForeachOps.ADD_SCALARLIST_.call(tensors(buffer), scalars(unrect));
+        }
+        ForeachOps.ADDCMUL_SCALAR_.call(tensors(params), tensors(expAvgs), tensors(buffer), scalar(1L));
+    }
+}
