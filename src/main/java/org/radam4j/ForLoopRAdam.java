@@ -1,7 +1,9 @@
 package org.radam4j;
 
+import static org.bytedeco.pytorch.global.torch.pow;
 import static org.bytedeco.pytorch.global.torch.rsub;
 import static org.bytedeco.pytorch.global.torch.view_as_real;
+import static org.bytedeco.pytorch.global.torch.where;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
@@ -34,6 +36,27 @@ final class ForLoopRAdam {
     }
 
     /**
+     * The capturable update: {@link StepScalars}' formulas as 0-dim tensor ops on the step counter's device, no
+     * host synchronisation, and {@code where(rho_t > 5, rect * adaptive, 1)} in place of the branch.
+     */
+    private static void updateCapturable(Tensor param, Tensor expAvg, Tensor expAvgSq, Tensor step, RAdamOptions o,
+            Tensor lrT) {
+        Tensor bc1 = rsub(pow(new Scalar(o.beta1()), step), new Scalar(1L));
+        Tensor bc2 = rsub(pow(new Scalar(o.beta2()), step), new Scalar(1L));
+        Tensor biasCorrected = expAvg.div(bc1);
+        double rhoInf = 2 / (1 - o.beta2()) - 1;
+        Tensor rhoT = rsub(step.mul(new Scalar(2L)).mul(pow(new Scalar(o.beta2()), step)).div(bc2), new Scalar(rhoInf));
+        Tensor rect = pow(rhoT.sub(new Scalar(4L)).mul(rhoT.sub(new Scalar(2L))).mul(new Scalar(rhoInf))
+                .div(rhoT.mul(new Scalar((rhoInf - 4) * (rhoInf - 2)))), new Scalar(0.5));
+        Tensor denom = expAvgSq.sqrt();
+        denom = o.differentiable() ? denom.add(new Scalar(o.eps())) : denom.add_(new Scalar(o.eps()));
+        Tensor adaptive = pow(bc2, new Scalar(0.5)).div(denom);
+        Tensor update = where(rhoT.gt(new Scalar(StepScalars.RHO_THRESHOLD)), rect.mul(adaptive), new Scalar(1.0));
+        Tensor scaled = lrT != null ? biasCorrected.mul(lrT) : biasCorrected.mul(new Scalar(o.lr()));
+        param.add_(scaled.mul(update), new Scalar(-1.0));
+    }
+
+    /**
      * {@code t.mul_(s)} as Python computes it. Python binds {@code tensor.mul_(0.999)} to {@code mul_.Tensor} with
      * the float wrapped as a scalar tensor, which multiplies float16 in float; the C++ {@code mul_(Scalar)} that
      * Java reaches rounds float16 differently in libtorch 2.10 (its out-of-place {@code mul(Scalar)} agrees with
@@ -61,7 +84,6 @@ final class ForLoopRAdam {
             expAvgSq = view_as_real(expAvgSq);
         }
         stepT.add_(new Scalar(1L));
-        StepScalars s = StepScalars.of(o.beta1(), o.beta2(), stepT.item_double());
 
         double wd = o.weightDecay();
         if (wd != 0) {
@@ -79,6 +101,11 @@ final class ForLoopRAdam {
         expAvg.lerp_(grad, new Scalar(1 - o.beta1()));
         mulInPlace(expAvgSq, new Scalar(o.beta2())).addcmul_(grad, grad, new Scalar(1 - o.beta2()));
 
+        if (o.capturable()) {
+            updateCapturable(param, expAvg, expAvgSq, stepT, o, lrT);
+            return;
+        }
+        StepScalars s = StepScalars.of(o.beta1(), o.beta2(), stepT.item_double());
         Tensor biasCorrected = expAvg.div(new Scalar(s.bc1()));
         Tensor scaled = lrT != null ? biasCorrected.mul(lrT) : biasCorrected.mul(new Scalar(o.lr()));
         if (s.rectified()) {

@@ -52,6 +52,12 @@ final class ForeachOps {
     static final Op DIV_SCALARLIST_ = op("aten::_foreach_div_", "ScalarList");
     static final Op DIV_LIST_ = op("aten::_foreach_div_", "List");
     static final Op RECIPROCAL_ = op("aten::_foreach_reciprocal_", "");
+    static final Op POW_SCALAR_AND_TENSOR = op("aten::_foreach_pow", "ScalarAndTensor");
+    static final Op NEG_ = op("aten::_foreach_neg_", "");
+    static final Op MUL_LIST_ = op("aten::_foreach_mul_", "List");
+    static final Op MUL_SCALAR = op("aten::_foreach_mul", "Scalar");
+    static final Op SUB_SCALAR = op("aten::_foreach_sub", "Scalar");
+    static final Op SQRT_ = op("aten::_foreach_sqrt_", "");
 
     private static final Type.TypePtr TENSOR_TYPE = Tensors.keep(
             Tensors.keep(ADD_SCALAR_.handle().schema().arguments().position(0).type()).get().containedType(0));

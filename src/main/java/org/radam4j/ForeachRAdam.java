@@ -3,6 +3,7 @@ package org.radam4j;
 import static org.bytedeco.pytorch.global.torch.rsub;
 import static org.bytedeco.pytorch.global.torch.scalar_tensor;
 import static org.bytedeco.pytorch.global.torch.view_as_real;
+import static org.bytedeco.pytorch.global.torch.where;
 import static org.radam4j.ForeachOps.scalar;
 import static org.radam4j.ForeachOps.scalars;
 import static org.radam4j.ForeachOps.tensor;
@@ -85,9 +86,15 @@ final class ForeachRAdam {
         }
 
         int n = params.size();
-        StepScalars[] s = new StepScalars[n];
-        for (int i = 0; i < n; i++) {
-            s[i] = StepScalars.of(o.beta1(), o.beta2(), steps.get(i).item_double());
+        List<Tensor> rhoT = null;
+        StepScalars[] s = null;
+        if (o.capturable()) {
+            rhoT = capturableRhoT(steps, o.beta2());
+        } else {
+            s = new StepScalars[n];
+            for (int i = 0; i < n; i++) {
+                s[i] = StepScalars.of(o.beta1(), o.beta2(), steps.get(i).item_double());
+            }
         }
 
         double wd = o.weightDecay();
@@ -111,7 +118,12 @@ final class ForeachRAdam {
 
         List<Tensor> buffer = ForeachOps.list(ForeachOps.SQRT.callForTensors(tensors(expAvgSqs)));
         ForeachOps.ADD_SCALAR_.call(tensors(buffer), scalar(o.eps()));
-        if (lr != null) {
+        if (o.capturable()) {
+            List<List<Tensor>> sizes = capturableStepSizes(rhoT, steps, o, lr);
+            ForeachOps.DIV_LIST_.call(tensors(buffer), tensors(sizes.get(0)));
+            ForeachOps.RECIPROCAL_.call(tensors(buffer));
+            ForeachOps.ADD_LIST_.call(tensors(buffer), tensors(sizes.get(1)), scalar(1L));
+        } else if (lr != null) {
             List<Tensor> bc2Terms = new ArrayList<>(n);
             List<Tensor> unrect = new ArrayList<>(n);
             for (StepScalars si : s) {
@@ -135,5 +147,72 @@ final class ForeachRAdam {
             ForeachOps.ADD_SCALARLIST_.call(tensors(buffer), scalars(unrect));
         }
         ForeachOps.ADDCMUL_SCALAR_.call(tensors(params), tensors(expAvgs), tensors(buffer), scalar(1L));
+    }
+
+    /** {@code rho_t} per param as foreach tensor ops on the steps' device (PyTorch's capturable branch). */
+    private static List<Tensor> capturableRhoT(List<Tensor> steps, double beta2) {
+        double rhoInf = 2 / (1 - beta2) - 1;
+        List<Tensor> oneMinusPow = pow(beta2, steps);
+        ForeachOps.NEG_.call(tensors(oneMinusPow));
+        ForeachOps.ADD_SCALAR_.call(tensors(oneMinusPow), scalar(1L));
+        List<Tensor> rho = pow(beta2, steps);
+        ForeachOps.MUL_LIST_.call(tensors(rho), tensors(steps));
+        ForeachOps.MUL_SCALAR_.call(tensors(rho), scalar(2L));
+        ForeachOps.DIV_LIST_.call(tensors(rho), tensors(oneMinusPow));
+        ForeachOps.NEG_.call(tensors(rho));
+        ForeachOps.ADD_SCALAR_.call(tensors(rho), scalar(rhoInf));
+        return rho;
+    }
+
+    /**
+     * PyTorch's capturable step sizes: {@code [bc2_term, unrect_step_size]} per param, with
+     * {@code rect = where(rho_t > 5, sqrt(...), 0)} and {@code unrect = where(rect > 0, 0, 1)}.
+     */
+    private static List<List<Tensor>> capturableStepSizes(List<Tensor> rhoT, List<Tensor> steps, RAdamOptions o, Tensor lr) {
+        double rhoInf = 2 / (1 - o.beta2()) - 1;
+        List<Tensor> num = ForeachOps.list(ForeachOps.SUB_SCALAR.callForTensors(tensors(rhoT), scalar(4L)));
+        List<Tensor> sub2 = ForeachOps.list(ForeachOps.SUB_SCALAR.callForTensors(tensors(rhoT), scalar(2L)));
+        ForeachOps.MUL_LIST_.call(tensors(num), tensors(sub2));
+        ForeachOps.MUL_SCALAR_.call(tensors(num), scalar(rhoInf));
+        List<Tensor> denom = ForeachOps.list(ForeachOps.MUL_SCALAR.callForTensors(tensors(rhoT),
+                scalar((rhoInf - 4) * (rhoInf - 2))));
+        ForeachOps.DIV_LIST_.call(tensors(num), tensors(denom));
+        ForeachOps.SQRT_.call(tensors(num));
+
+        List<Tensor> rect = new ArrayList<>(num.size());
+        List<Tensor> unrect = new ArrayList<>(num.size());
+        for (int i = 0; i < num.size(); i++) {
+            Tensor r = where(rhoT.get(i).gt(new Scalar(StepScalars.RHO_THRESHOLD)), num.get(i), new Scalar(0.0));
+            rect.add(r);
+            unrect.add(where(r.gt(new Scalar(0L)), new Scalar(0.0), new Scalar(1.0)));
+        }
+        mulByLr(unrect, o, lr);
+        List<Tensor> bc1 = pow(o.beta1(), steps);
+        ForeachOps.NEG_.call(tensors(bc1));
+        ForeachOps.ADD_SCALAR_.call(tensors(bc1), scalar(1L));
+        ForeachOps.DIV_LIST_.call(tensors(unrect), tensors(bc1));
+        ForeachOps.NEG_.call(tensors(unrect));
+
+        List<Tensor> bc2 = pow(o.beta2(), steps);
+        ForeachOps.NEG_.call(tensors(bc2));
+        ForeachOps.ADD_SCALAR_.call(tensors(bc2), scalar(1L));
+        ForeachOps.SQRT_.call(tensors(bc2));
+        mulByLr(bc2, o, lr);
+        ForeachOps.MUL_LIST_.call(tensors(bc2), tensors(rect));
+        ForeachOps.NEG_.call(tensors(bc2));
+        ForeachOps.DIV_LIST_.call(tensors(bc2), tensors(bc1));
+        return List.of(bc2, unrect);
+    }
+
+    private static List<Tensor> pow(double base, List<Tensor> exponents) {
+        return ForeachOps.list(ForeachOps.POW_SCALAR_AND_TENSOR.callForTensors(scalar(base), tensors(exponents)));
+    }
+
+    private static void mulByLr(List<Tensor> ts, RAdamOptions o, Tensor lr) {
+        if (lr != null) {
+            ForeachOps.MUL_TENSOR_.call(tensors(ts), tensor(lr));
+        } else {
+            ForeachOps.MUL_SCALAR_.call(tensors(ts), scalar(o.lr()));
+        }
     }
 }

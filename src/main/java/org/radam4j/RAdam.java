@@ -49,6 +49,7 @@ public class RAdam {
     private final RAdamOptions defaults;
     private final List<ParamGroup> groups = new ArrayList<>();
     private final Map<Long, ParamState> state = new LinkedHashMap<>();
+    private boolean warnedCapturable;
 
     /** RAdam over {@code module.parameters()}, with PyTorch's default options. */
     public RAdam(TensorVector params) {
@@ -235,6 +236,7 @@ public class RAdam {
      * @throws UnsupportedOperationException for a path that is not implemented yet
      */
     public <T> T step(Supplier<T> closure) {
+        warnedCapturable |= CudaGraphs.check(groups, warnedCapturable);
         T loss = null;
         if (closure != null) {
             try (AutoGradMode enabled = new AutoGradMode(true)) {
@@ -310,7 +312,7 @@ public class RAdam {
         return new GroupTensors(w.params, w.grads, expAvgs, expAvgSqs, steps);
     }
 
-    private static ParamState newState(Tensor p, RAdamOptions o) {
+    static ParamState newState(Tensor p, RAdamOptions o) {
         Tensor step = o.capturable() ? Tensors.zeroStep(p.device()) : Tensors.zeroStep(null);
         return new ParamState(Tensors.keep(step), Tensors.keep(Tensors.zerosLike(p)), Tensors.keep(Tensors.zerosLike(p)));
     }

@@ -51,8 +51,6 @@ final class StepPath {
                             + pyList(supported) + ".");
                 }
             }
-            throw new UnsupportedOperationException("capturable=True is not implemented yet in radam4j: it arrives with "
-                    + "the CUDA paths; use capturable=false");
         }
     }
 
