@@ -32,6 +32,11 @@ final class ForeachOps {
             return stack;
         }
 
+        /** Calls an out-of-place operator and returns its result, a tensor list, boxed for the next call. */
+        IValue callForList(IValue... args) {
+            return new IValue(call(args).get(0));
+        }
+
         /** Calls an out-of-place operator and returns its tensor list. */
         TensorVector callForTensors(IValue... args) {
             return call(args).get(0).toTensorVector();

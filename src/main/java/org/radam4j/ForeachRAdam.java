@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
@@ -70,19 +71,20 @@ final class ForeachRAdam {
 
     private static void stepGroup(List<Tensor> params, List<Tensor> grads, List<Tensor> expAvgs, List<Tensor> expAvgSqs,
             List<Tensor> steps, RAdamOptions o, Tensor lr) {
+        IValue stepList = tensors(steps);
         if (Tensors.deviceType(steps.get(0)).equals("cpu")) {
             try (TensorOptions f32 = new TensorOptions(ScalarType.Float)) {
-                ForeachOps.ADD_TENSOR_.call(tensors(steps), tensor(scalar_tensor(new Scalar(1.0), f32)), scalar(1.0));
+                ForeachOps.ADD_TENSOR_.call(stepList, tensor(scalar_tensor(new Scalar(1.0), f32)), scalar(1.0));
             }
         } else {
-            ForeachOps.ADD_SCALAR_.call(tensors(steps), scalar(1L));
+            ForeachOps.ADD_SCALAR_.call(stepList, scalar(1L));
         }
-        params = asReal(params);
-        grads = asReal(grads);
-        expAvgs = asReal(expAvgs);
-        expAvgSqs = asReal(expAvgSqs);
+        IValue p = tensors(asReal(params));
+        IValue g = tensors(asReal(grads));
+        IValue m = tensors(asReal(expAvgs));
+        IValue v = tensors(asReal(expAvgSqs));
         if (o.maximize()) {
-            grads = ForeachOps.list(ForeachOps.NEG.callForTensors(tensors(grads)));
+            g = ForeachOps.NEG.callForList(g);
         }
 
         int n = params.size();
@@ -101,28 +103,28 @@ final class ForeachRAdam {
         if (wd != 0) {
             if (o.decoupledWeightDecay()) {
                 if (lr != null) {
-                    ForeachOps.MUL_TENSOR_.call(tensors(params), tensor(rsub(lr.mul(new Scalar(wd)), new Scalar(1L))));
+                    ForeachOps.MUL_TENSOR_.call(p, tensor(rsub(lr.mul(new Scalar(wd)), new Scalar(1L))));
                 } else {
-                    ForeachOps.MUL_SCALAR_.call(tensors(params), scalar(1 - o.lr() * wd));
+                    ForeachOps.MUL_SCALAR_.call(p, scalar(1 - o.lr() * wd));
                 }
             } else if (o.maximize()) {
-                ForeachOps.ADD_LIST_.call(tensors(grads), tensors(params), scalar(wd));
+                ForeachOps.ADD_LIST_.call(g, p, scalar(wd));
             } else {
-                grads = ForeachOps.list(ForeachOps.ADD_LIST.callForTensors(tensors(grads), tensors(params), scalar(wd)));
+                g = ForeachOps.ADD_LIST.callForList(g, p, scalar(wd));
             }
         }
 
-        ForeachOps.LERP_SCALAR_.call(tensors(expAvgs), tensors(grads), scalar(1 - o.beta1()));
-        ForeachOps.MUL_SCALAR_.call(tensors(expAvgSqs), scalar(o.beta2()));
-        ForeachOps.ADDCMUL_SCALAR_.call(tensors(expAvgSqs), tensors(grads), tensors(grads), scalar(1 - o.beta2()));
+        ForeachOps.LERP_SCALAR_.call(m, g, scalar(1 - o.beta1()));
+        ForeachOps.MUL_SCALAR_.call(v, scalar(o.beta2()));
+        ForeachOps.ADDCMUL_SCALAR_.call(v, g, g, scalar(1 - o.beta2()));
 
-        List<Tensor> buffer = ForeachOps.list(ForeachOps.SQRT.callForTensors(tensors(expAvgSqs)));
-        ForeachOps.ADD_SCALAR_.call(tensors(buffer), scalar(o.eps()));
+        IValue buffer = ForeachOps.SQRT.callForList(v);
+        ForeachOps.ADD_SCALAR_.call(buffer, scalar(o.eps()));
         if (o.capturable()) {
             List<List<Tensor>> sizes = capturableStepSizes(rhoT, steps, o, lr);
-            ForeachOps.DIV_LIST_.call(tensors(buffer), tensors(sizes.get(0)));
-            ForeachOps.RECIPROCAL_.call(tensors(buffer));
-            ForeachOps.ADD_LIST_.call(tensors(buffer), tensors(sizes.get(1)), scalar(1L));
+            ForeachOps.DIV_LIST_.call(buffer, tensors(sizes.get(0)));
+            ForeachOps.RECIPROCAL_.call(buffer);
+            ForeachOps.ADD_LIST_.call(buffer, tensors(sizes.get(1)), scalar(1L));
         } else if (lr != null) {
             List<Tensor> bc2Terms = new ArrayList<>(n);
             List<Tensor> unrect = new ArrayList<>(n);
@@ -131,9 +133,9 @@ final class ForeachRAdam {
                         .mul(new Scalar(-1L)));
                 unrect.add(lr.mul(new Scalar(si.unrectified())).div(new Scalar(si.bc1())).mul(new Scalar(-1L)));
             }
-            ForeachOps.DIV_LIST_.call(tensors(buffer), tensors(bc2Terms));
-            ForeachOps.RECIPROCAL_.call(tensors(buffer));
-            ForeachOps.ADD_LIST_.call(tensors(buffer), tensors(unrect), scalar(1L));
+            ForeachOps.DIV_LIST_.call(buffer, tensors(bc2Terms));
+            ForeachOps.RECIPROCAL_.call(buffer);
+            ForeachOps.ADD_LIST_.call(buffer, tensors(unrect), scalar(1L));
         } else {
             double lrValue = o.lr();
             double[] bc2Terms = new double[n];
@@ -142,11 +144,11 @@ final class ForeachRAdam {
                 bc2Terms[i] = s[i].bc2Term(lrValue);
                 unrect[i] = s[i].unrectStepSize(lrValue);
             }
-            ForeachOps.DIV_SCALARLIST_.call(tensors(buffer), scalars(bc2Terms));
-            ForeachOps.RECIPROCAL_.call(tensors(buffer));
-            ForeachOps.ADD_SCALARLIST_.call(tensors(buffer), scalars(unrect));
+            ForeachOps.DIV_SCALARLIST_.call(buffer, scalars(bc2Terms));
+            ForeachOps.RECIPROCAL_.call(buffer);
+            ForeachOps.ADD_SCALARLIST_.call(buffer, scalars(unrect));
         }
-        ForeachOps.ADDCMUL_SCALAR_.call(tensors(params), tensors(expAvgs), tensors(buffer), scalar(1L));
+        ForeachOps.ADDCMUL_SCALAR_.call(p, m, buffer, scalar(1L));
     }
 
     /** {@code rho_t} per param as foreach tensor ops on the steps' device (PyTorch's capturable branch). */

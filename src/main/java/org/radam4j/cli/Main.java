@@ -23,6 +23,7 @@ public final class Main {
             case "parity" -> parity(List.of(args).subList(1, args.length));
             case "demo" -> Demo.run(List.of(args).subList(1, args.length));
             case "soak" -> Soak.run(List.of(args).subList(1, args.length));
+            case "bench" -> Bench.run(List.of(args).subList(1, args.length));
             case "help", "--help", "-h" -> {
                 usage();
                 yield 0;
@@ -40,6 +41,8 @@ public final class Main {
         System.err.println("""
                 usage: scripts/radam4j <command> [options]
                   demo                       train a small network with RAdam and compare its losses with PyTorch's
+                  bench [--json FILE] [--rows 200x4096,...] [--impl forloop,foreach] [--steps N] [--threads T]
+                                             median step time per path, effective GB/s and ratios
                   soak [--steps N] [--zero-grad none|zero]
                                              train for N steps and report the process RSS (native memory growth)
                   parity [--impl auto|forloop|foreach|fused] [--save-state-dicts DIR] FILE.json...
