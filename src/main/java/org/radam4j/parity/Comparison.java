@@ -15,6 +15,7 @@ final class Comparison {
     private boolean bitwise = true;
     private boolean withinTolerance = true;
     private double maxRel;
+    private long maxUlps;
     private String firstMismatch;
     private String firstOutOfTolerance;
 
@@ -39,7 +40,12 @@ final class Comparison {
         }
         byte[] a = TensorCodec.bytes(actual);
         byte[] e = TensorCodec.bytes(expected);
-        values(where, TensorCodec.values(type, a), TensorCodec.values(type, e), Arrays.equals(a, e), tol);
+        double[] av = TensorCodec.values(type, a);
+        double[] ev = TensorCodec.values(type, e);
+        values(where, av, ev, Arrays.equals(a, e), tol);
+        for (int i = 0; i < av.length; i++) {
+            maxUlps = Math.max(maxUlps, ulps(type, av[i], ev[i]));
+        }
     }
 
     /** Compares scalars (step counts, losses). */
@@ -86,6 +92,31 @@ final class Comparison {
         }
         bitwise = false;
         withinTolerance = false;
+    }
+
+    /** The distance in units in the last place of the dtype (float32 for complex64). */
+    static long ulps(ScalarType type, double a, double e) {
+        if (Double.isNaN(a) || Double.isNaN(e)) {
+            return Double.isNaN(a) && Double.isNaN(e) ? 0 : Long.MAX_VALUE;
+        }
+        return switch (type) {
+            case Double, ComplexDouble -> Math.abs(ordered(Double.doubleToLongBits(a)) - ordered(Double.doubleToLongBits(e)));
+            case BFloat16 -> Math.abs(ordered32(Float.floatToIntBits((float) a)) - ordered32(Float.floatToIntBits((float) e))) >> 16;
+            case Half -> Math.round(Math.abs(a - e) / Math.max(Math.ulp((float) e) * 8192.0, 0x1p-24));
+            default -> Math.abs(ordered32(Float.floatToIntBits((float) a)) - ordered32(Float.floatToIntBits((float) e)));
+        };
+    }
+
+    private static long ordered(long bits) {
+        return bits < 0 ? Long.MIN_VALUE - bits : bits;
+    }
+
+    private static long ordered32(int bits) {
+        return bits < 0 ? (long) Integer.MIN_VALUE - bits : bits;
+    }
+
+    long maxUlps() {
+        return maxUlps;
     }
 
     boolean bitwise() {

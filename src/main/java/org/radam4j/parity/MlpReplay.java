@@ -38,8 +38,12 @@ final class MlpReplay {
         if (impl == Impl.FUSED) {
             return new Outcome(name, Outcome.Status.SKIPPED, "the fused path is not built yet");
         }
+        String device = m.path("device").asText("cpu");
+        if (device.startsWith("cuda") && !org.bytedeco.pytorch.global.torch.cuda_is_available()) {
+            return new Outcome(name, Outcome.Status.SKIPPED, "CUDA case, CUDA not available");
+        }
         try (PointerScope scope = new PointerScope()) {
-            return replay(name, m, impl == Impl.AUTO ? null : impl == Impl.FOREACH);
+            return replay(name, m, impl == Impl.AUTO ? null : impl == Impl.FOREACH, device);
         } catch (IllegalArgumentException e) {
             return new Outcome(name, Outcome.Status.FAIL, "invalid case: " + e.getMessage());
         } catch (RuntimeException e) {
@@ -50,13 +54,18 @@ final class MlpReplay {
         }
     }
 
-    private static Outcome replay(String name, JsonNode m, Boolean foreach) {
+    private static Outcome replay(String name, JsonNode m, Boolean foreach, String device) {
         ScalarType type = Dtypes.of(m.path("dtype").asText("float32"));
         Tolerance tol = tolerance(type);
         MlpModel model = new MlpModel(type);
         model.load(CaseReplay.required(m, "init"));
-        Tensor x = TensorCodec.decode(CaseReplay.required(m, "X"));
-        Tensor y = TensorCodec.decode(CaseReplay.required(m, "y"));
+        if (!device.equals("cpu")) {
+            try (org.bytedeco.pytorch.Device d = new org.bytedeco.pytorch.Device(device)) {
+                model.module().to(d, type, false);
+            }
+        }
+        Tensor x = CaseReplay.onDevice(TensorCodec.decode(CaseReplay.required(m, "X")), device);
+        Tensor y = CaseReplay.onDevice(TensorCodec.decode(CaseReplay.required(m, "y")), device);
         JsonNode losses = CaseReplay.required(m, "losses");
 
         RAdam opt = new RAdam(model.module().parameters(), RAdamOptions.builder().lr(0.01).weightDecay(1e-4)
