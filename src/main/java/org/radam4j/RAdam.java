@@ -35,9 +35,11 @@ import org.bytedeco.pytorch.TensorVector;
  * Where PyTorch fails half-way through a step (a sparse or mismatched gradient in a later param), this checks
  * every group first and changes nothing. PyTorch does not check for NaN or infinity, and neither does this.
  *
- * <p>Paths: the for-loop ({@code foreach=false}, PyTorch's default on the CPU) is implemented; {@code
- * foreach=true} and {@code capturable=true} on CUDA throw {@link UnsupportedOperationException} until their
- * paths land. Not thread-safe, like PyTorch's optimizers: use one optimizer from one thread at a time.
+ * <p>Paths, as in PyTorch: the for-loop ({@code foreach=false}; what {@code foreach=null} picks on the CPU) and
+ * the multi-tensor foreach path through the {@code aten::_foreach_*} operators ({@code foreach=true}; what
+ * {@code null} picks when every param is a dense CUDA tensor), each with its capturable variant for CUDA graphs
+ * ({@code capturable=true}: step counts on the param's device, no host synchronisation in {@code step()}).
+ * Not thread-safe, like PyTorch's optimizers: use one optimizer from one thread at a time.
  */
 public class RAdam {
 
@@ -232,8 +234,8 @@ public class RAdam {
      * gradients}), a gradient whose shape, dtype or device differs from its param's, {@code foreach} with
      * {@code differentiable}, {@code capturable} on an unsupported device. On such an error nothing has changed.
      *
-     * @throws IllegalStateException for the checks above
-     * @throws UnsupportedOperationException for a path that is not implemented yet
+     * @throws IllegalStateException for the checks above, and PyTorch's {@code Attempting CUDA graph capture of
+     *     step() ... but param_groups' capturable is False.} when a CUDA graph capture is under way
      */
     public <T> T step(Supplier<T> closure) {
         warnedCapturable |= CudaGraphs.check(groups, warnedCapturable);
