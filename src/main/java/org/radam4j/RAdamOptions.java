@@ -33,6 +33,7 @@ public final class RAdamOptions {
     private final double beta2;
     private final double eps;
     private final double weightDecay;
+    private final boolean weightDecayIsInt;
     private final boolean decoupledWeightDecay;
     private final Boolean foreach;
     private final boolean maximize;
@@ -46,6 +47,7 @@ public final class RAdamOptions {
         this.beta2 = b.beta2;
         this.eps = b.eps;
         this.weightDecay = b.weightDecay;
+        this.weightDecayIsInt = b.weightDecayIsInt;
         this.decoupledWeightDecay = b.decoupledWeightDecay;
         this.foreach = b.foreach;
         this.maximize = b.maximize;
@@ -71,6 +73,7 @@ public final class RAdamOptions {
         b.beta2 = beta2;
         b.eps = eps;
         b.weightDecay = weightDecay;
+        b.weightDecayIsInt = weightDecayIsInt;
         b.decoupledWeightDecay = decoupledWeightDecay;
         b.foreach = foreach;
         b.maximize = maximize;
@@ -140,15 +143,16 @@ public final class RAdamOptions {
 
     /**
      * These options as a Python-style param group map in PyTorch's key order ({@link #KEYS}): lr as a
-     * {@link Double} or a {@link Tensor}, betas as a 2-element {@code List<Double>}, foreach as a Boolean or
-     * {@code null}.
+     * {@link Double} or a {@link Tensor}, betas as a {@link PyTuple} of two doubles (a 2-element list that files
+     * store as a tuple), weight_decay as PyTorch's int {@code 0} when left at its default (or given as an
+     * integer) and a Double otherwise, foreach as a Boolean or {@code null}.
      */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("lr", lrTensor != null ? lrTensor : (Object) lr);
-        m.put("betas", List.of(beta1, beta2));
+        m.put("betas", PyTuple.of(beta1, beta2));
         m.put("eps", eps);
-        m.put("weight_decay", weightDecay);
+        m.put("weight_decay", weightDecayIsInt ? (Object) (int) weightDecay : (Object) weightDecay);
         m.put("maximize", maximize);
         m.put("foreach", foreach);
         m.put("capturable", capturable);
@@ -182,7 +186,11 @@ public final class RAdamOptions {
                     b.betas(number(key, l.get(0)), number(key, l.get(1)));
                 }
                 case "eps" -> b.eps(number(key, v));
-                case "weight_decay" -> b.weightDecay(number(key, v));
+                case "weight_decay" -> {
+                    b.weightDecay(number(key, v));
+                    b.weightDecayIsInt = (v instanceof Integer || v instanceof Long) && b.weightDecay == Math.rint(b.weightDecay)
+                            && Math.abs(b.weightDecay) < Integer.MAX_VALUE;
+                }
                 case "maximize" -> b.maximize(bool(key, v));
                 case "foreach" -> b.foreach(v == null ? null : bool(key, v));
                 case "capturable" -> b.capturable(bool(key, v));
@@ -226,6 +234,7 @@ public final class RAdamOptions {
         private double beta2 = 0.999;
         private double eps = 1e-8;
         private double weightDecay = 0.0;
+        private boolean weightDecayIsInt = true;
         private boolean decoupledWeightDecay;
         private Boolean foreach;
         private boolean maximize;
@@ -260,6 +269,7 @@ public final class RAdamOptions {
 
         public Builder weightDecay(double weightDecay) {
             this.weightDecay = weightDecay;
+            this.weightDecayIsInt = false;
             return this;
         }
 

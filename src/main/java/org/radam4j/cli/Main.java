@@ -84,10 +84,11 @@ public final class Main {
             System.err.println("radam4j parity: no golden file given");
             return 2;
         }
+        java.nio.file.Path save = null;
         if (saveDir != null) {
-            System.out.println("--save-state-dicts: not supported yet (it arrives with the state_dict files); ignored");
+            save = java.nio.file.Path.of(saveDir);
+            java.nio.file.Files.createDirectories(save);
         }
-        ParityRunner runner = new ParityRunner(impl);
         int passed = 0;
         int failed = 0;
         int skipped = 0;
@@ -98,6 +99,8 @@ public final class Main {
                 continue;
             }
             List<Outcome> outcomes;
+            ParityRunner runner = new ParityRunner(new ParityRunner.Settings(impl, save,
+                    f.getAbsoluteFile().getParentFile().toPath()));
             try {
                 outcomes = runner.run(ParityRunner.read(f), o -> System.out.println(o.line()));
             } catch (IllegalArgumentException e) {

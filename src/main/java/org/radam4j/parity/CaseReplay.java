@@ -1,5 +1,8 @@
 package org.radam4j.parity;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -13,16 +16,22 @@ import org.radam4j.ParamGroupSpec;
 import org.radam4j.ParamState;
 import org.radam4j.RAdam;
 import org.radam4j.RAdamOptions;
+import org.radam4j.io.TorchFiles;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * Replays one optimizer case of a golden file (FORMAT.md, {@code cases[i]}): params from {@code init}, RAdam
  * from {@code groups} and {@code defaults}, then per step the grads, {@code set_lr} and {@code step()}, and a
- * comparison of params, exp_avg, exp_avg_sq and step with {@code expect}. A case on PyTorch's own path is
+ * comparison of params, exp_avg, exp_avg_sq and step with {@code expect}; then {@code stateDict()} against
+ * {@code final_state_dict} (keys, order, Python types, tensors). A case on PyTorch's own path is
  * {@code bitwise} or fails with its first mismatch, except on CUDA, where another libtorch build may round
  * differently: there a case that is not bitwise reports its largest difference in ulps, judged by the dtype's
  * tolerance. CUDA cases are skipped when CUDA is not available.
+ *
+ * <p>A case with {@code state_dict_after} is replayed a second time from step k: a fresh optimizer loads that
+ * state dict (and, when it exists, the matching {@code pt/<case>.after<k>.pt} file next to the golden file) and
+ * must reproduce the remaining steps.
  */
 final class CaseReplay {
 
@@ -30,20 +39,32 @@ final class CaseReplay {
     }
 
     static Outcome run(JsonNode c, Impl impl) {
+        return run(c, new ParityRunner.Settings(impl, null, null));
+    }
+
+    static Outcome run(JsonNode c, ParityRunner.Settings settings) {
         String name = c.path("name").asText("<unnamed case>");
         try (PointerScope scope = new PointerScope()) {
-            return replay(name, c, impl);
+            return replay(name, c, settings);
         } catch (UnsupportedOperationException e) {
             return new Outcome(name, Outcome.Status.SKIPPED, e.getMessage());
         } catch (IllegalArgumentException e) {
             return new Outcome(name, Outcome.Status.FAIL, "invalid case: " + e.getMessage());
-        } catch (RuntimeException e) {
-            if (System.getenv("RADAM4J_TRACE") != null) { e.printStackTrace(); }
+        } catch (IOException | RuntimeException e) {
+            if (System.getenv("RADAM4J_TRACE") != null) {
+                e.printStackTrace();
+            }
             return new Outcome(name, Outcome.Status.FAIL, e.getClass().getSimpleName() + ": " + e.getMessage());
         }
     }
 
-    private static Outcome replay(String name, JsonNode c, Impl impl) {
+    /** The case's params and optimizer configuration, as read from the JSON. */
+    private record Setup(String device, List<Tensor> params, List<ParamGroupSpec> specs, RAdamOptions defaults,
+            boolean samePath) {
+    }
+
+    private static Outcome replay(String name, JsonNode c, ParityRunner.Settings settings) throws IOException {
+        Impl impl = settings.impl();
         String device = c.path("device").asText("cpu");
         if (device.startsWith("cuda") && !org.bytedeco.pytorch.global.torch.cuda_is_available()) {
             return new Outcome(name, Outcome.Status.SKIPPED, "CUDA case, CUDA not available");
@@ -51,20 +72,119 @@ final class CaseReplay {
         if (impl == Impl.FUSED) {
             throw new UnsupportedOperationException("the fused path is not built yet");
         }
-        JsonNode init = required(c, "init");
-        JsonNode groups = required(c, "groups");
         JsonNode steps = required(c, "steps");
-        if (!init.isArray() || !groups.isArray() || !steps.isArray()) {
-            throw new IllegalArgumentException("'init', 'groups' and 'steps' must be lists");
+        if (!steps.isArray()) {
+            throw new IllegalArgumentException("'steps' must be a list");
         }
+        Setup setup = setup(c, impl, device, required(c, "init"));
+        RAdam opt = new RAdam(setup.specs(), setup.defaults());
+        Comparison cmp = new Comparison();
+        replaySteps(cmp, opt, setup.params(), steps, 0, device);
+        JsonNode finalSd = c.path("final_state_dict");
+        if (setup.samePath() && cmp.withinTolerance() && !finalSd.isMissingNode() && !finalSd.isNull()) {
+            String diff = PyValues.difference(PyTree.toJava(finalSd), opt.stateDict(), "final_state_dict");
+            if (diff != null) {
+                cmp.fail(diff);
+            }
+        }
+        if (settings.saveDir() != null) {
+            TorchFiles.save(opt.stateDict(), settings.saveDir().resolve(name + ".pt"));
+        }
+        Outcome main = judge(name, cmp, setup.samePath(), device);
+        JsonNode after = c.path("state_dict_after");
+        if (!setup.samePath() || !after.isObject()) {
+            return main;
+        }
+        return new Outcome(name, main.status(), main.detail(), resume(c, setup, after, settings));
+    }
 
+    private static Outcome judge(String name, Comparison cmp, boolean samePath, String device) {
+        if (samePath && device.startsWith("cuda")) {
+            if (cmp.bitwise()) {
+                return new Outcome(name, Outcome.Status.BITWISE, "");
+            }
+            return cmp.withinTolerance()
+                    ? new Outcome(name, Outcome.Status.WITHIN_TOLERANCE, "max_ulps=" + cmp.maxUlps() + " max_rel=" + cmp.maxRel())
+                    : new Outcome(name, Outcome.Status.FAIL, cmp.firstOutOfTolerance() + " (max_ulps=" + cmp.maxUlps() + ")");
+        }
+        if (samePath) {
+            return cmp.bitwise() ? new Outcome(name, Outcome.Status.BITWISE, "")
+                    : new Outcome(name, Outcome.Status.FAIL, cmp.firstMismatch());
+        }
+        return cmp.withinTolerance()
+                ? new Outcome(name, Outcome.Status.WITHIN_TOLERANCE, "max_rel=" + cmp.maxRel())
+                : new Outcome(name, Outcome.Status.FAIL, cmp.firstOutOfTolerance());
+    }
+
+    /**
+     * Replays from {@code state_dict_after}: params as PyTorch had them after step k, a fresh optimizer that loads
+     * the state dict (from the JSON, and from the {@code pt/} file when there is one), then steps k+1.. .
+     */
+    @SuppressWarnings("unchecked")
+    private static Outcome.Resume resume(JsonNode c, Setup setup, JsonNode after, ParityRunner.Settings settings)
+            throws IOException {
+        int k = after.path("step").asInt(-1);
+        JsonNode steps = c.get("steps");
+        if (k < 1 || k > steps.size()) {
+            throw new IllegalArgumentException("'state_dict_after.step' must be between 1 and the number of steps");
+        }
+        List<Object> sources = new ArrayList<>();
+        Object fromJson = PyTree.toJava(required(after, "state_dict"));
+        if (stepsAre(fromJson, k)) {
+            sources.add(fromJson);
+        }
+        String name = c.path("name").asText();
+        if (settings.baseDir() != null) {
+            Path pt = settings.baseDir().resolve("pt").resolve(name + ".after" + k + ".pt");
+            if (Files.isRegularFile(pt)) {
+                sources.add(TorchFiles.load(pt));
+            }
+        }
+        if (sources.isEmpty()) {
+            return new Outcome.Resume(new Outcome(name, Outcome.Status.SKIPPED, "state_dict_after holds step counts other "
+                    + "than " + k + " (recorded by reference after later steps) and there is no pt/" + name + ".after" + k
+                    + ".pt"), "nothing");
+        }
+        Comparison cmp = new Comparison();
+        for (Object sd : sources) {
+            Setup fresh = setup(c, settings.impl(), setup.device(), steps.get(k - 1).get("expect").get("params"));
+            RAdam opt = new RAdam(fresh.specs(), fresh.defaults());
+            opt.loadStateDict((Map<String, ?>) sd);
+            replaySteps(cmp, opt, fresh.params(), steps, k, setup.device());
+        }
+        String from = sources.size() > 1 ? "state_dict_after and pt/" + name + ".after" + k + ".pt"
+                : sources.get(0) == fromJson ? "state_dict_after" : "pt/" + name + ".after" + k + ".pt";
+        return new Outcome.Resume(judge(name, cmp, true, setup.device()), from);
+    }
+
+    /**
+     * Whether every saved {@code step} is k. PyTorch's {@code state_dict()} shares the state tensors, so a state
+     * dict serialised after later steps holds their step counts (golden_cpu.json's {@code state_dict_after} does):
+     * such a state dict cannot stand for step k.
+     */
+    private static boolean stepsAre(Object sd, int k) {
+        if (!(sd instanceof Map<?, ?> m) || !(m.get("state") instanceof Map<?, ?> state)) {
+            return false;
+        }
+        for (Object ps : state.values()) {
+            if (!(ps instanceof Map<?, ?> p) || !(p.get("step") instanceof Tensor t) || t.item_double() != k) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static Setup setup(JsonNode c, Impl impl, String device, JsonNode init) {
+        JsonNode groups = required(c, "groups");
+        if (!init.isArray() || !groups.isArray()) {
+            throw new IllegalArgumentException("'init' and 'groups' must be lists");
+        }
         List<Tensor> params = new ArrayList<>();
         for (JsonNode t : init) {
             Tensor p = onDevice(TensorCodec.decode(t), device);
             p.requires_grad_(true);
             params.add(p);
         }
-
         @SuppressWarnings("unchecked")
         Map<String, Object> defaultsMap = (Map<String, Object>) PyTree.toJava(c.path("defaults"));
         if (defaultsMap == null) {
@@ -116,13 +236,13 @@ final class CaseReplay {
             }
             specs.add(spec);
         }
-        RAdam opt = new RAdam(specs, defaults);
-        Tolerance tol = Tolerance.of(Dtypes.of(c.path("dtype").asText(Dtypes.name(params.get(0)))));
-        Tolerance exact = new Tolerance(0, 0);
-        Comparison cmp = new Comparison();
+        return new Setup(device, params, specs, defaults, samePath);
+    }
 
-        int s = 0;
-        for (JsonNode step : steps) {
+    private static void replaySteps(Comparison cmp, RAdam opt, List<Tensor> params, JsonNode steps, int from, String device) {
+        Tolerance tol = Tolerance.of(Dtypes.of(params.get(0)));
+        for (int s = from; s < steps.size(); s++) {
+            JsonNode step = steps.get(s);
             JsonNode grads = required(step, "grads");
             if (!grads.isArray() || grads.size() != params.size()) {
                 throw new IllegalArgumentException("step " + s + ": 'grads' must list one entry per param");
@@ -141,31 +261,14 @@ final class CaseReplay {
                         .setLr(e.getValue().asDouble()));
             }
             opt.step();
-            compare(cmp, s, opt, params, required(step, "expect"), tol, exact);
+            compare(cmp, s, opt, params, required(step, "expect"), tol);
             if (!cmp.withinTolerance()) {
-                break;
+                return;
             }
-            s++;
         }
-        if (samePath && device.startsWith("cuda")) {
-            if (cmp.bitwise()) {
-                return new Outcome(name, Outcome.Status.BITWISE, "");
-            }
-            return cmp.withinTolerance()
-                    ? new Outcome(name, Outcome.Status.WITHIN_TOLERANCE, "max_ulps=" + cmp.maxUlps() + " max_rel=" + cmp.maxRel())
-                    : new Outcome(name, Outcome.Status.FAIL, cmp.firstOutOfTolerance() + " (max_ulps=" + cmp.maxUlps() + ")");
-        }
-        if (samePath) {
-            return cmp.bitwise() ? new Outcome(name, Outcome.Status.BITWISE, "")
-                    : new Outcome(name, Outcome.Status.FAIL, cmp.firstMismatch());
-        }
-        return cmp.withinTolerance()
-                ? new Outcome(name, Outcome.Status.WITHIN_TOLERANCE, "max_rel=" + cmp.maxRel())
-                : new Outcome(name, Outcome.Status.FAIL, cmp.firstOutOfTolerance());
     }
 
-    private static void compare(Comparison cmp, int s, RAdam opt, List<Tensor> params, JsonNode expect, Tolerance tol,
-            Tolerance exact) {
+    private static void compare(Comparison cmp, int s, RAdam opt, List<Tensor> params, JsonNode expect, Tolerance tol) {
         JsonNode ps = expect.path("params");
         JsonNode ea = expect.path("exp_avg");
         JsonNode eas = expect.path("exp_avg_sq");
@@ -190,7 +293,7 @@ final class CaseReplay {
                         cmp.fail(at + " step: " + (state == null ? "no state, expected step " + e : "expected no state"));
                     }
                 } else {
-                    cmp.scalar(at + " step", state.step().item_double(), e.asDouble(), exact);
+                    cmp.scalar(at + " step", state.step().item_double(), e.asDouble(), new Tolerance(0, 0));
                 }
             }
         }

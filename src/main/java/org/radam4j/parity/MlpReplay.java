@@ -1,5 +1,7 @@
 package org.radam4j.parity;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
@@ -10,6 +12,8 @@ import org.radam4j.Dtypes;
 import org.radam4j.ParamState;
 import org.radam4j.RAdam;
 import org.radam4j.RAdamOptions;
+import org.radam4j.io.ModuleStates;
+import org.radam4j.io.TorchFiles;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -34,6 +38,11 @@ final class MlpReplay {
     }
 
     static Outcome run(JsonNode m, Impl impl) {
+        return run(m, new ParityRunner.Settings(impl, null, null));
+    }
+
+    static Outcome run(JsonNode m, ParityRunner.Settings settings) {
+        Impl impl = settings.impl();
         String name = m.path("name").asText("<unnamed mlp>");
         if (impl == Impl.FUSED) {
             return new Outcome(name, Outcome.Status.SKIPPED, "the fused path is not built yet");
@@ -43,10 +52,10 @@ final class MlpReplay {
             return new Outcome(name, Outcome.Status.SKIPPED, "CUDA case, CUDA not available");
         }
         try (PointerScope scope = new PointerScope()) {
-            return replay(name, m, impl == Impl.AUTO ? null : impl == Impl.FOREACH, device);
+            return replay(name, m, impl == Impl.AUTO ? null : impl == Impl.FOREACH, device, settings);
         } catch (IllegalArgumentException e) {
             return new Outcome(name, Outcome.Status.FAIL, "invalid case: " + e.getMessage());
-        } catch (RuntimeException e) {
+        } catch (java.io.IOException | RuntimeException e) {
             if (System.getenv("RADAM4J_TRACE") != null) {
                 e.printStackTrace();
             }
@@ -54,24 +63,71 @@ final class MlpReplay {
         }
     }
 
-    private static Outcome replay(String name, JsonNode m, Boolean foreach, String device) {
+    private static Outcome replay(String name, JsonNode m, Boolean foreach, String device, ParityRunner.Settings settings)
+            throws java.io.IOException {
         ScalarType type = Dtypes.of(m.path("dtype").asText("float32"));
         Tolerance tol = tolerance(type);
-        MlpModel model = new MlpModel(type);
+        Tensor x = CaseReplay.onDevice(TensorCodec.decode(CaseReplay.required(m, "X")), device);
+        Tensor y = CaseReplay.onDevice(TensorCodec.decode(CaseReplay.required(m, "y")), device);
+        RAdamOptions options = RAdamOptions.builder().lr(0.01).weightDecay(1e-4).decoupledWeightDecay(true).foreach(foreach)
+                .build();
+
+        MlpModel model = newModel(type, device);
         model.load(CaseReplay.required(m, "init"));
+        RAdam opt = new RAdam(model.module().parameters(), options);
+        Comparison cmp = new Comparison();
+        train(cmp, model, opt, x, y, m, 0, tol);
+        Outcome main = cmp.withinTolerance() ? new Outcome(name, Outcome.Status.WITHIN_TOLERANCE, "max_rel=" + cmp.maxRel())
+                : new Outcome(name, Outcome.Status.FAIL, cmp.firstOutOfTolerance());
+
+        Path pt = checkpoint(settings.baseDir(), name);
+        if (pt == null || !main.passed()) {
+            return main;
+        }
+        int k = Integer.parseInt(pt.getFileName().toString().replaceAll(".*\\.after(\\d+)\\.pt$", "$1"));
+        if (!(TorchFiles.load(pt) instanceof Map<?, ?> ckpt) || !(ckpt.get("model") instanceof Map<?, ?> weights)
+                || !(ckpt.get("optimizer") instanceof Map<?, ?> sd)) {
+            throw new IllegalArgumentException(pt + " is not a {'model': ..., 'optimizer': ...} checkpoint");
+        }
+        MlpModel resumed = newModel(type, device);
+        ModuleStates.load(resumed.module(), weights);
+        RAdam resumedOpt = new RAdam(resumed.module().parameters(), options);
+        @SuppressWarnings("unchecked")
+        Map<String, ?> optimizerState = (Map<String, ?>) sd;
+        resumedOpt.loadStateDict(optimizerState);
+        Comparison rc = new Comparison();
+        train(rc, resumed, resumedOpt, x, y, m, k, tol);
+        Outcome resume = rc.withinTolerance() ? new Outcome(name, Outcome.Status.WITHIN_TOLERANCE, "max_rel=" + rc.maxRel())
+                : new Outcome(name, Outcome.Status.FAIL, rc.firstOutOfTolerance());
+        return new Outcome(name, main.status(), main.detail(), new Outcome.Resume(resume, pt.getFileName().toString()));
+    }
+
+    private static MlpModel newModel(ScalarType type, String device) {
+        MlpModel model = new MlpModel(type);
         if (!device.equals("cpu")) {
             try (org.bytedeco.pytorch.Device d = new org.bytedeco.pytorch.Device(device)) {
                 model.module().to(d, type, false);
             }
         }
-        Tensor x = CaseReplay.onDevice(TensorCodec.decode(CaseReplay.required(m, "X")), device);
-        Tensor y = CaseReplay.onDevice(TensorCodec.decode(CaseReplay.required(m, "y")), device);
-        JsonNode losses = CaseReplay.required(m, "losses");
+        return model;
+    }
 
-        RAdam opt = new RAdam(model.module().parameters(), RAdamOptions.builder().lr(0.01).weightDecay(1e-4)
-                .decoupledWeightDecay(true).foreach(foreach).build());
-        Comparison cmp = new Comparison();
-        for (int s = 0; s < losses.size(); s++) {
+    /** {@code pt/<name>.after<k>.pt} next to the golden file, if there is one. */
+    private static Path checkpoint(Path baseDir, String name) throws java.io.IOException {
+        if (baseDir == null || !Files.isDirectory(baseDir.resolve("pt"))) {
+            return null;
+        }
+        try (java.util.stream.Stream<Path> files = Files.list(baseDir.resolve("pt"))) {
+            return files.filter(f -> f.getFileName().toString().matches(java.util.regex.Pattern.quote(name) + "\\.after\\d+\\.pt"))
+                    .findFirst().orElse(null);
+        }
+    }
+
+    /** Steps {@code from}.. with the case's closure, comparing each loss, then the final weights and state. */
+    private static void train(Comparison cmp, MlpModel model, RAdam opt, Tensor x, Tensor y, JsonNode m, int from,
+            Tolerance tol) {
+        JsonNode losses = CaseReplay.required(m, "losses");
+        for (int s = from; s < losses.size(); s++) {
             try (PointerScope step = new PointerScope()) {
                 Tensor loss = model.trainStep(opt, x, y, true);
                 cmp.scalar("step " + s + " loss", loss.item_double(), losses.get(s).asDouble(), tol);
@@ -84,8 +140,6 @@ final class MlpReplay {
                     TensorCodec.decode(e.getValue()), tol));
         }
         compareState(cmp, opt, m.path("final_state_dict"), tol);
-        return cmp.withinTolerance() ? new Outcome(name, Outcome.Status.WITHIN_TOLERANCE, "max_rel=" + cmp.maxRel())
-                : new Outcome(name, Outcome.Status.FAIL, cmp.firstOutOfTolerance());
     }
 
     @SuppressWarnings("unchecked")

@@ -15,10 +15,24 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  */
 public final class ParityRunner {
 
-    private final Impl impl;
+    /**
+     * How to replay.
+     *
+     * @param impl the path to run
+     * @param saveDir where to write each case's final state dict as {@code <case>.pt}, or null
+     * @param baseDir the golden file's folder, where {@code pt/} files are looked for, or null
+     */
+    public record Settings(Impl impl, java.nio.file.Path saveDir, java.nio.file.Path baseDir) {
+    }
+
+    private final Settings settings;
 
     public ParityRunner(Impl impl) {
-        this.impl = impl;
+        this(new Settings(impl, null, null));
+    }
+
+    public ParityRunner(Settings settings) {
+        this.settings = settings;
     }
 
     /**
@@ -47,10 +61,10 @@ public final class ParityRunner {
             listener.accept(o);
         };
         for (JsonNode c : root.path("cases")) {
-            sink.accept(CaseReplay.run(c, impl));
+            sink.accept(CaseReplay.run(c, settings));
         }
         for (JsonNode m : root.path("mlp")) {
-            sink.accept(MlpReplay.run(m, impl));
+            sink.accept(MlpReplay.run(m, settings));
         }
         for (JsonNode e : root.path("errors")) {
             sink.accept(ErrorScenarios.run(e));

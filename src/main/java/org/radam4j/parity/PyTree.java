@@ -5,12 +5,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.radam4j.PyTuple;
+
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * The golden files' rendering of Python objects, as Java values: {@code {"dict": [[k, v], ...]}} → an ordered
- * {@link Map} (integer keys stay {@link Integer}s), {@code {"list": [...]}} and {@code {"tuple": [...]}} →
- * {@link List}, {@code {"tensor": {...}}} → a tensor; plain JSON numbers → {@link Long} or {@link Double}.
+ * {@link Map} (integer keys stay {@link Integer}s), {@code {"list": [...]}} → {@link List}, {@code {"tuple":
+ * [...]}} → {@link PyTuple}, {@code {"tensor": {...}}} → a tensor; plain JSON numbers → {@link Long} or {@link Double}.
  * Option maps written as plain JSON ({@code "betas": [0.9, 0.999]}) convert the same way.
  */
 public final class PyTree {
@@ -42,8 +44,11 @@ public final class PyTree {
         if (n.has("tensor") && n.size() == 1) {
             return TensorCodec.decode(n.get("tensor"));
         }
-        if ((n.has("list") || n.has("tuple")) && n.size() == 1) {
-            return toJava(n.has("list") ? n.get("list") : n.get("tuple"));
+        if (n.has("list") && n.size() == 1) {
+            return toJava(n.get("list"));
+        }
+        if (n.has("tuple") && n.size() == 1) {
+            return PyTuple.copyOf((List<?>) toJava(n.get("tuple")));
         }
         if (n.has("dict") && n.size() == 1 && n.get("dict").isArray()) {
             Map<Object, Object> m = new LinkedHashMap<>();

@@ -1,19 +1,15 @@
 package org.radam4j.parity;
 
-import static org.bytedeco.pytorch.global.torch.empty;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.pytorch.MemoryFormatOptional;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.radam4j.Dtypes;
+import org.radam4j.io.TensorBytes;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -56,35 +52,17 @@ public final class TensorCodec {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("tensor 'b64' is not valid base64: " + e.getMessage());
         }
-        long expected = numel * elementSize(type);
+        long expected = numel * TensorBytes.elementSize(type);
         if (bytes.length != expected) {
             throw new IllegalArgumentException("tensor of dtype " + node.get("dtype").asText() + " and shape " + shapeNode
                     + " needs " + expected + " bytes, but 'b64' holds " + bytes.length);
         }
-        Tensor t;
-        try (TensorOptions o = new TensorOptions(type); MemoryFormatOptional mf = new MemoryFormatOptional()) {
-            t = empty(shape, o, mf);
-        }
-        if (bytes.length > 0) {
-            try (BytePointer p = new BytePointer(t.data_ptr())) {
-                p.capacity(bytes.length).limit(bytes.length).put(bytes);
-            }
-        }
-        return t;
+        return TensorBytes.toTensor(type, shape, bytes);
     }
 
     /** The raw little-endian bytes of a tensor in C-contiguous order (copied to the CPU if needed). */
     public static byte[] bytes(Tensor t) {
-        try (Tensor c = t.is_cuda() ? t.cpu().contiguous() : t.contiguous()) {
-            int n = Math.toIntExact(c.nbytes());
-            byte[] out = new byte[n];
-            if (n > 0) {
-                try (BytePointer p = new BytePointer(c.data_ptr())) {
-                    p.capacity(n).limit(n).get(out);
-                }
-            }
-            return out;
-        }
+        return TensorBytes.of(t);
     }
 
     /** The JSON-ready encoding of a tensor. */
@@ -99,7 +77,7 @@ public final class TensorCodec {
     /** The elements as doubles (complex: real and imaginary parts interleaved). */
     public static double[] values(ScalarType type, byte[] raw) {
         ByteBuffer b = ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
-        int size = elementSize(type);
+        int size = TensorBytes.elementSize(type);
         int n = raw.length / (type == ScalarType.ComplexFloat ? 4 : type == ScalarType.ComplexDouble ? 8 : size);
         double[] v = new double[n];
         for (int i = 0; i < n; i++) {
@@ -118,17 +96,6 @@ public final class TensorCodec {
             };
         }
         return v;
-    }
-
-    static int elementSize(ScalarType type) {
-        return switch (type) {
-            case Double, Long, ComplexFloat -> 8;
-            case ComplexDouble -> 16;
-            case Float, Int -> 4;
-            case Half, BFloat16, Short -> 2;
-            case Byte, Char, Bool -> 1;
-            default -> throw new IllegalArgumentException("unsupported dtype " + Dtypes.name(type));
-        };
     }
 
     static float halfToFloat(short h) {
