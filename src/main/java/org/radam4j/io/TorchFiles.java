@@ -112,8 +112,11 @@ public final class TorchFiles {
             Object value = read(zip, path.toString());
             keepTensors(value, java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
             return value;
-        } catch (ZipException e) {
-            throw new TorchFileFormatException(path + " is a damaged zip archive: " + e.getMessage(), e);
+        } catch (TorchFileFormatException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new TorchFileFormatException(path + " is a damaged zip archive: " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : " " + e.getMessage()), e);
         } catch (RuntimeException e) {
             throw new TorchFileFormatException(path + " could not be read: " + e.getMessage(), e);
         }
@@ -245,6 +248,11 @@ public final class TorchFiles {
             if (e.getSize() >= 0 && b.length != e.getSize()) {
                 throw new TorchFileFormatException(where + ": record " + e.getName() + " is truncated");
             }
+            CRC32 crc = new CRC32();
+            crc.update(b);
+            if (e.getCrc() != -1 && crc.getValue() != e.getCrc()) {
+                throw new TorchFileFormatException(where + ": record " + e.getName() + " is corrupted (its CRC-32 does not match)");
+            }
             return b;
         }
     }
@@ -276,7 +284,6 @@ public final class TorchFiles {
         CRC32 crc = new CRC32();
         crc.update(data);
         e.setCrc(crc.getValue());
-        e.setTimeLocal(java.time.LocalDateTime.of(1980, 1, 1, 0, 0));
         int nameLen = name.getBytes(StandardCharsets.UTF_8).length;
         long dataStart = counting.count + 30 + nameLen;
         int pad = (int) ((ALIGNMENT - (dataStart + 4) % ALIGNMENT) % ALIGNMENT);

@@ -64,4 +64,37 @@ public final class PyTree {
         n.fields().forEachRemaining(e -> m.put(e.getKey(), toJava(e.getValue())));
         return m;
     }
+
+    /** The JSON encoding of a Java value: the inverse of {@link #toJava} (maps become {@code {"dict": ...}}). */
+    public static JsonNode toJson(Object v) {
+        com.fasterxml.jackson.databind.node.JsonNodeFactory f = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance;
+        if (v == null) {
+            return f.nullNode();
+        } else if (v instanceof Boolean b) {
+            return f.booleanNode(b);
+        } else if (v instanceof Integer || v instanceof Long) {
+            return f.numberNode(((Number) v).longValue());
+        } else if (v instanceof Double d) {
+            return f.numberNode(d);
+        } else if (v instanceof String s) {
+            return f.textNode(s);
+        } else if (v instanceof org.bytedeco.pytorch.Tensor t) {
+            com.fasterxml.jackson.databind.node.ObjectNode o = f.objectNode();
+            o.set("tensor", new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(TensorCodec.encode(t)));
+            return o;
+        } else if (v instanceof List<?> l) {
+            com.fasterxml.jackson.databind.node.ArrayNode a = f.arrayNode();
+            l.forEach(x -> a.add(toJson(x)));
+            com.fasterxml.jackson.databind.node.ObjectNode o = f.objectNode();
+            o.set(v instanceof PyTuple ? "tuple" : "list", a);
+            return o;
+        } else if (v instanceof Map<?, ?> m) {
+            com.fasterxml.jackson.databind.node.ArrayNode a = f.arrayNode();
+            m.forEach((k, x) -> a.add(f.arrayNode().add(toJson(k)).add(toJson(x))));
+            com.fasterxml.jackson.databind.node.ObjectNode o = f.objectNode();
+            o.set("dict", a);
+            return o;
+        }
+        throw new IllegalArgumentException("no JSON encoding for a " + v.getClass().getName());
+    }
 }

@@ -13,13 +13,13 @@ import org.radam4j.PyTuple;
  * Compares two trees of Python-like Java values exactly: the same Python types (int, float, bool, str, None,
  * tuple, list, dict, tensor), dict keys in the same order, tensors of the same dtype, shape and bytes.
  */
-final class PyValues {
+public final class PyValues {
 
     private PyValues() {
     }
 
     /** The first difference between {@code expected} and {@code actual}, or {@code null} when there is none. */
-    static String difference(Object expected, Object actual, String path) {
+    public static String difference(Object expected, Object actual, String path) {
         String et = type(expected);
         String at = type(actual);
         if (!et.equals(at)) {
