@@ -49,4 +49,38 @@ final class PyRepr {
         }
         return "tensor(" + String.format(java.util.Locale.ROOT, "%.4f", x) + ")";
     }
+
+    /** The Python type name of a Java value as radam4j maps them: {@code int}, {@code float}, {@code list}, ... */
+    static String typeName(Object v) {
+        if (v == null) {
+            return "None";
+        } else if (v instanceof Boolean) {
+            return "bool";
+        } else if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof java.math.BigInteger) {
+            return "int";
+        } else if (v instanceof Double || v instanceof Float) {
+            return "float";
+        } else if (v instanceof String) {
+            return "str";
+        } else if (v instanceof PyTuple) {
+            return "tuple";
+        } else if (v instanceof java.util.List<?>) {
+            return "list";
+        } else if (v instanceof java.util.Map<?, ?>) {
+            return "dict";
+        } else if (v instanceof org.bytedeco.pytorch.Tensor) {
+            return "Tensor";
+        }
+        return v.getClass().getName();
+    }
+
+    /** A value for an error message: its Python type, then its value unless it is a tensor or null. */
+    static String describe(Object v) {
+        String type = typeName(v);
+        if (v == null || v instanceof org.bytedeco.pytorch.Tensor) {
+            return type;
+        }
+        String s = String.valueOf(v);
+        return type + " " + (s.length() > 60 ? s.substring(0, 60) + "..." : s);
+    }
 }

@@ -48,6 +48,16 @@ public class RAdam {
     static final String DUPLICATE_WARNING = "optimizer contains a parameter group with duplicate parameters; in future, "
             + "this will cause an error; see github.com/pytorch/pytorch/issues/40967 for more information";
 
+    private static final HookList<OptimizerHooks.StepPreHook> GLOBAL_STEP_PRE_HOOKS = new HookList<>();
+    private static final HookList<OptimizerHooks.StepPostHook> GLOBAL_STEP_POST_HOOKS = new HookList<>();
+
+    private final HookList<OptimizerHooks.StepPreHook> stepPreHooks = new HookList<>();
+    private final HookList<OptimizerHooks.StepPostHook> stepPostHooks = new HookList<>();
+    private final HookList<OptimizerHooks.StateDictPreHook> stateDictPreHooks = new HookList<>();
+    private final HookList<OptimizerHooks.StateDictPostHook> stateDictPostHooks = new HookList<>();
+    private final HookList<OptimizerHooks.LoadStateDictPreHook> loadStateDictPreHooks = new HookList<>();
+    private final HookList<OptimizerHooks.LoadStateDictPostHook> loadStateDictPostHooks = new HookList<>();
+
     private final RAdamOptions defaults;
     private final List<ParamGroup> groups = new ArrayList<>();
     private final Map<Long, ParamState> state = new LinkedHashMap<>();
@@ -237,7 +247,28 @@ public class RAdam {
      * @throws IllegalStateException for the checks above, and PyTorch's {@code Attempting CUDA graph capture of
      *     step() ... but param_groups' capturable is False.} when a CUDA graph capture is under way
      */
+    @SuppressWarnings("unchecked")
     public <T> T step(Supplier<T> closure) {
+        Supplier<?> args = closure;
+        for (OptimizerHooks.StepPreHook h : GLOBAL_STEP_PRE_HOOKS.snapshot()) {
+            Supplier<?> replaced = h.beforeStep(this, args);
+            args = replaced != null ? replaced : args;
+        }
+        for (OptimizerHooks.StepPreHook h : stepPreHooks.snapshot()) {
+            Supplier<?> replaced = h.beforeStep(this, args);
+            args = replaced != null ? replaced : args;
+        }
+        T loss = stepWithoutHooks((Supplier<T>) args);
+        for (OptimizerHooks.StepPostHook h : stepPostHooks.snapshot()) {
+            h.afterStep(this, args);
+        }
+        for (OptimizerHooks.StepPostHook h : GLOBAL_STEP_POST_HOOKS.snapshot()) {
+            h.afterStep(this, args);
+        }
+        return loss;
+    }
+
+    private <T> T stepWithoutHooks(Supplier<T> closure) {
         warnedCapturable |= CudaGraphs.check(groups, warnedCapturable);
         T loss = null;
         if (closure != null) {
@@ -343,7 +374,15 @@ public class RAdam {
      * Java handles, which the caller may close): clone them to keep a snapshot.
      */
     public Map<String, Object> stateDict() {
-        return StateDicts.pack(groups, state);
+        for (OptimizerHooks.StateDictPreHook h : stateDictPreHooks.snapshot()) {
+            h.beforeStateDict(this);
+        }
+        Map<String, Object> sd = StateDicts.pack(groups, state);
+        for (OptimizerHooks.StateDictPostHook h : stateDictPostHooks.snapshot()) {
+            Map<String, Object> replaced = h.afterStateDict(this, sd);
+            sd = replaced != null ? replaced : sd;
+        }
+        return sd;
     }
 
     /**
@@ -358,7 +397,12 @@ public class RAdam {
      *     of parameter groups}, ...) or one naming the offending key
      */
     public void loadStateDict(Map<String, ?> stateDict) {
-        StateDicts.Loaded loaded = StateDicts.unpack(stateDict, groups, defaults);
+        Map<String, ?> sd = stateDict == null ? null : new LinkedHashMap<>(stateDict);
+        for (OptimizerHooks.LoadStateDictPreHook h : loadStateDictPreHooks.snapshot()) {
+            Map<String, ?> replaced = h.beforeLoadStateDict(this, sd);
+            sd = replaced != null ? replaced : sd;
+        }
+        StateDicts.Loaded loaded = StateDicts.unpack(sd, groups, defaults);
         for (StateDicts.GroupUpdate u : loaded.groups()) {
             u.group().replace(u.names(), u.options(), u.extras(), u.keyOrder());
         }
@@ -374,6 +418,49 @@ public class RAdam {
             Tensors.keep(s.expAvgSq());
         }
         state.putAll(loaded.state());
+        for (OptimizerHooks.LoadStateDictPostHook h : loadStateDictPostHooks.snapshot()) {
+            h.afterLoadStateDict(this);
+        }
+    }
+
+    /** PyTorch's {@code register_step_pre_hook}: runs before every {@code step()} of this optimizer. */
+    public RemovableHandle registerStepPreHook(OptimizerHooks.StepPreHook hook) {
+        return stepPreHooks.add(hook, false);
+    }
+
+    /** PyTorch's {@code register_step_post_hook}: runs after every {@code step()} of this optimizer. */
+    public RemovableHandle registerStepPostHook(OptimizerHooks.StepPostHook hook) {
+        return stepPostHooks.add(hook, false);
+    }
+
+    /** PyTorch's {@code register_optimizer_step_pre_hook}: runs before the step of every RAdam, first of all. */
+    public static RemovableHandle registerGlobalStepPreHook(OptimizerHooks.StepPreHook hook) {
+        return GLOBAL_STEP_PRE_HOOKS.add(hook, false);
+    }
+
+    /** PyTorch's {@code register_optimizer_step_post_hook}: runs after the step of every RAdam, last of all. */
+    public static RemovableHandle registerGlobalStepPostHook(OptimizerHooks.StepPostHook hook) {
+        return GLOBAL_STEP_POST_HOOKS.add(hook, false);
+    }
+
+    /** PyTorch's {@code register_state_dict_pre_hook}; {@code prepend} runs it before those already registered. */
+    public RemovableHandle registerStateDictPreHook(OptimizerHooks.StateDictPreHook hook, boolean prepend) {
+        return stateDictPreHooks.add(hook, prepend);
+    }
+
+    /** PyTorch's {@code register_state_dict_post_hook}; {@code prepend} runs it before those already registered. */
+    public RemovableHandle registerStateDictPostHook(OptimizerHooks.StateDictPostHook hook, boolean prepend) {
+        return stateDictPostHooks.add(hook, prepend);
+    }
+
+    /** PyTorch's {@code register_load_state_dict_pre_hook}; {@code prepend} runs it before the others. */
+    public RemovableHandle registerLoadStateDictPreHook(OptimizerHooks.LoadStateDictPreHook hook, boolean prepend) {
+        return loadStateDictPreHooks.add(hook, prepend);
+    }
+
+    /** PyTorch's {@code register_load_state_dict_post_hook}; {@code prepend} runs it before the others. */
+    public RemovableHandle registerLoadStateDictPostHook(OptimizerHooks.LoadStateDictPostHook hook, boolean prepend) {
+        return loadStateDictPostHooks.add(hook, prepend);
     }
 
     /** Every param of every group, in order (numbered as PyTorch numbers them in a state dict). */

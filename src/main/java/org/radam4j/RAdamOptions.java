@@ -218,7 +218,7 @@ public final class RAdamOptions {
     }
 
     private static String describe(Object v) {
-        return v == null ? "null" : v.getClass().getSimpleName() + " " + v;
+        return PyRepr.describe(v);
     }
 
     @Override

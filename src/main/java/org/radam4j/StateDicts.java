@@ -264,6 +264,6 @@ final class StateDicts {
     }
 
     static String typeOf(Object v) {
-        return v == null ? "null" : v.getClass().getSimpleName();
+        return PyRepr.typeName(v);
     }
 }
