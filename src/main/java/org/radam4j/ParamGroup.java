@@ -63,6 +63,11 @@ public final class ParamGroup {
                 order.add(k);
             }
         }
+        for (String k : opts.keySet()) {
+            if (!order.contains(k)) {
+                order.add(k);
+            }
+        }
         synchronized (extras) {
             for (String k : extras.keySet()) {
                 if (!order.contains(k)) {

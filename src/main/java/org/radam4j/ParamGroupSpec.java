@@ -194,6 +194,10 @@ public final class ParamGroupSpec {
         return set("differentiable", differentiable);
     }
 
+    public ParamGroupSpec fused(boolean fused) {
+        return set("fused", fused);
+    }
+
     List<Tensor> params() {
         return Collections.unmodifiableList(params);
     }

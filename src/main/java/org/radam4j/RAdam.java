@@ -190,7 +190,7 @@ public class RAdam {
         RAdamOptions options = RAdamOptions.fromMap(spec.options(), defaults);
         Map<String, Object> extras = new LinkedHashMap<>();
         spec.options().forEach((k, v) -> {
-            if (!RAdamOptions.KEYS.contains(k)) {
+            if (!RAdamOptions.isOption(k)) {
                 extras.put(k, v);
             }
         });

@@ -23,9 +23,14 @@ import org.bytedeco.pytorch.Tensor;
  */
 public final class RAdamOptions {
 
-    /** The option keys in PyTorch 2.11's order, as they appear in a param group. */
+    /** The option keys in PyTorch 2.11's order, as they appear in a param group ({@code fused}, ours, follows when set). */
     public static final List<String> KEYS = List.of("lr", "betas", "eps", "weight_decay", "maximize", "foreach",
             "capturable", "decoupled_weight_decay", "differentiable");
+
+    /** Whether a param group key is an option (PyTorch's {@link #KEYS}, and radam4j's {@code fused}). */
+    public static boolean isOption(String key) {
+        return KEYS.contains(key) || key.equals("fused");
+    }
 
     private final double lr;
     private final Tensor lrTensor;
@@ -39,6 +44,7 @@ public final class RAdamOptions {
     private final boolean maximize;
     private final boolean capturable;
     private final boolean differentiable;
+    private final boolean fused;
 
     private RAdamOptions(Builder b) {
         this.lr = b.lr;
@@ -53,6 +59,7 @@ public final class RAdamOptions {
         this.maximize = b.maximize;
         this.capturable = b.capturable;
         this.differentiable = b.differentiable;
+        this.fused = b.fused;
     }
 
     /** PyTorch's defaults: {@code lr=1e-3, betas=(0.9, 0.999), eps=1e-8}, everything else off. */
@@ -79,6 +86,7 @@ public final class RAdamOptions {
         b.maximize = maximize;
         b.capturable = capturable;
         b.differentiable = differentiable;
+        b.fused = fused;
         return b;
     }
 
@@ -136,6 +144,14 @@ public final class RAdamOptions {
         return differentiable;
     }
 
+    /**
+     * radam4j's fused CPU kernel (PyTorch's RAdam has no {@code fused} flag; its Adam does). Not with
+     * {@code differentiable}, {@code capturable} or {@code foreach=true}.
+     */
+    public boolean fused() {
+        return fused;
+    }
+
     /** Changes only the learning rate; shorthand for {@code toBuilder().lr(lr).build()}. */
     public RAdamOptions withLr(double lr) {
         return toBuilder().lr(lr).build();
@@ -158,6 +174,9 @@ public final class RAdamOptions {
         m.put("capturable", capturable);
         m.put("decoupled_weight_decay", decoupledWeightDecay);
         m.put("differentiable", differentiable);
+        if (fused) {
+            m.put("fused", true);
+        }
         return m;
     }
 
@@ -196,6 +215,7 @@ public final class RAdamOptions {
                 case "capturable" -> b.capturable(bool(key, v));
                 case "decoupled_weight_decay" -> b.decoupledWeightDecay(bool(key, v));
                 case "differentiable" -> b.differentiable(bool(key, v));
+                case "fused" -> b.fused(v != null && bool(key, v));
                 default -> {
                 }
             }
@@ -240,6 +260,7 @@ public final class RAdamOptions {
         private boolean maximize;
         private boolean capturable;
         private boolean differentiable;
+        private boolean fused;
 
         private Builder() {
         }
@@ -298,6 +319,12 @@ public final class RAdamOptions {
             return this;
         }
 
+        /** radam4j's fused CPU kernel; see {@link RAdamOptions#fused()}. */
+        public Builder fused(boolean fused) {
+            this.fused = fused;
+            return this;
+        }
+
         /**
          * Validates as PyTorch's constructor does, in its order, and builds.
          *
@@ -334,6 +361,17 @@ public final class RAdamOptions {
             }
             if (!(0.0 <= weightDecay)) {
                 throw new IllegalArgumentException("Invalid weight_decay value: " + PyRepr.of(weightDecay));
+            }
+            if (fused) {
+                if (differentiable) {
+                    throw new IllegalStateException("`fused` does not support `differentiable`");
+                }
+                if (Boolean.TRUE.equals(foreach)) {
+                    throw new IllegalStateException("`fused` and `foreach` cannot be `True` together.");
+                }
+                if (capturable) {
+                    throw new IllegalStateException("radam4j's fused kernel runs on the CPU and does not support `capturable`");
+                }
             }
             return new RAdamOptions(this);
         }

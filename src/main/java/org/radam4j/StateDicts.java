@@ -125,7 +125,7 @@ final class StateDicts {
                     continue;
                 }
                 keyOrder.add(k);
-                if (RAdamOptions.KEYS.contains(k)) {
+                if (RAdamOptions.isOption(k)) {
                     options.put(k, e.getValue() instanceof Object[] arr ? Arrays.asList(arr) : e.getValue());
                 } else {
                     extras.put(k, e.getValue());

@@ -11,7 +11,7 @@ import org.bytedeco.pytorch.Tensor;
 final class StepPath {
 
     /** The implementations of a group's step. */
-    enum Kind { FORLOOP, FOREACH }
+    enum Kind { FORLOOP, FOREACH, FUSED }
 
     /** Devices PyTorch's capturable for-loop accepts (its foreach path drops {@code xla}). */
     static final List<String> CAPTURABLE_DEVICES = List.of("cuda", "xpu", "hpu", "privateuseone", "xla");
@@ -24,6 +24,9 @@ final class StepPath {
      * if every param is a dense CUDA tensor and the group is not differentiable.
      */
     static Kind choose(RAdamOptions o, List<Tensor> params) {
+        if (o.fused()) {
+            return Kind.FUSED;
+        }
         if (o.foreach() != null) {
             return o.foreach() ? Kind.FOREACH : Kind.FORLOOP;
         }
@@ -41,6 +44,9 @@ final class StepPath {
     /** The assertions of {@code _single_tensor_radam} / {@code _multi_tensor_radam}, before any tensor changes. */
     static void check(Kind kind, RAdamOptions o, List<Tensor> params) {
         List<String> supported = kind == Kind.FOREACH ? CAPTURABLE_DEVICES.subList(0, 4) : CAPTURABLE_DEVICES;
+        if (kind == Kind.FUSED && FusedKernel.unavailableReason() != null) {
+            throw new IllegalStateException(FusedKernel.unavailableReason());
+        }
         if (kind == Kind.FOREACH && o.differentiable()) {
             throw new IllegalStateException("_foreach ops don't support autograd");
         }
@@ -58,6 +64,7 @@ final class StepPath {
         return switch (kind) {
             case FORLOOP -> ForLoopRAdam::step;
             case FOREACH -> ForeachRAdam::step;
+            case FUSED -> FusedRAdam::step;
         };
     }
 

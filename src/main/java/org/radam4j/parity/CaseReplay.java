@@ -69,9 +69,6 @@ final class CaseReplay {
         if (device.startsWith("cuda") && !org.bytedeco.pytorch.global.torch.cuda_is_available()) {
             return new Outcome(name, Outcome.Status.SKIPPED, "CUDA case, CUDA not available");
         }
-        if (impl == Impl.FUSED) {
-            throw new UnsupportedOperationException("the fused path is not built yet");
-        }
         JsonNode steps = required(c, "steps");
         if (!steps.isArray()) {
             throw new IllegalArgumentException("'steps' must be a list");
@@ -192,7 +189,8 @@ final class CaseReplay {
         }
         Boolean recordedDefault = (Boolean) defaultsMap.get("foreach");
         if (impl != Impl.AUTO) {
-            defaultsMap.put("foreach", impl == Impl.FOREACH);
+            defaultsMap.put("foreach", forcedForeach(impl));
+            defaultsMap.put("fused", impl == Impl.FUSED);
         }
         RAdamOptions defaults = RAdamOptions.fromMap(defaultsMap, RAdamOptions.defaults());
 
@@ -225,18 +223,23 @@ final class CaseReplay {
                 if (opts.containsKey("foreach")) {
                     recorded = (Boolean) opts.get("foreach");
                     if (impl != Impl.AUTO) {
-                        opts.put("foreach", impl == Impl.FOREACH);
+                        opts.put("foreach", forcedForeach(impl));
                     }
                 }
                 opts.forEach(spec::set);
             }
             boolean recordedForeach = recorded != null ? recorded : device.startsWith("cuda");
             if (impl != Impl.AUTO) {
-                samePath &= recordedForeach == (impl == Impl.FOREACH);
+                samePath &= impl != Impl.FUSED && recordedForeach == (impl == Impl.FOREACH);
             }
             specs.add(spec);
         }
         return new Setup(device, params, specs, defaults, samePath);
+    }
+
+    /** The foreach flag a forced path sets: fused takes none. */
+    private static Boolean forcedForeach(Impl impl) {
+        return impl == Impl.FUSED ? null : impl == Impl.FOREACH;
     }
 
     private static void replaySteps(Comparison cmp, RAdam opt, List<Tensor> params, JsonNode steps, int from, String device) {

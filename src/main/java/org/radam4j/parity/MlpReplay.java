@@ -44,15 +44,12 @@ final class MlpReplay {
     static Outcome run(JsonNode m, ParityRunner.Settings settings) {
         Impl impl = settings.impl();
         String name = m.path("name").asText("<unnamed mlp>");
-        if (impl == Impl.FUSED) {
-            return new Outcome(name, Outcome.Status.SKIPPED, "the fused path is not built yet");
-        }
         String device = m.path("device").asText("cpu");
         if (device.startsWith("cuda") && !org.bytedeco.pytorch.global.torch.cuda_is_available()) {
             return new Outcome(name, Outcome.Status.SKIPPED, "CUDA case, CUDA not available");
         }
         try (PointerScope scope = new PointerScope()) {
-            return replay(name, m, impl == Impl.AUTO ? null : impl == Impl.FOREACH, device, settings);
+            return replay(name, m, impl == Impl.AUTO || impl == Impl.FUSED ? null : impl == Impl.FOREACH, device, settings);
         } catch (IllegalArgumentException e) {
             return new Outcome(name, Outcome.Status.FAIL, "invalid case: " + e.getMessage());
         } catch (java.io.IOException | RuntimeException e) {
@@ -70,7 +67,7 @@ final class MlpReplay {
         Tensor x = CaseReplay.onDevice(TensorCodec.decode(CaseReplay.required(m, "X")), device);
         Tensor y = CaseReplay.onDevice(TensorCodec.decode(CaseReplay.required(m, "y")), device);
         RAdamOptions options = RAdamOptions.builder().lr(0.01).weightDecay(1e-4).decoupledWeightDecay(true).foreach(foreach)
-                .build();
+                .fused(settings.impl() == Impl.FUSED).build();
 
         MlpModel model = newModel(type, device);
         model.load(CaseReplay.required(m, "init"));
