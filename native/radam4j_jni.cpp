@@ -69,3 +69,9 @@ extern "C" JNIEXPORT void JNICALL Java_org_radam4j_FusedKernel_step(
 extern "C" JNIEXPORT jstring JNICALL Java_org_radam4j_FusedKernel_isa(JNIEnv* env, jclass) {
     return env->NewStringUTF(radam4j::isa());
 }
+
+extern "C" JNIEXPORT jdouble JNICALL Java_org_radam4j_FusedKernel_streamGbps(JNIEnv*, jclass, jlong n, jint threads,
+                                                                         jint reps) {
+    if (n <= 0 || reps <= 0) return 0;
+    return radam4j::stream_gbps(n, threads < 1 ? 1 : threads, reps);
+}

@@ -39,6 +39,10 @@ struct Work {
 // Runs one step over every param of a group, on up to `threads` threads.
 void fused_step(const std::vector<Work>& work, int threads);
 
+// Memory bandwidth in GB/s of an optimizer step's traffic without its arithmetic: read four float arrays of n
+// elements and write three of them back (28 bytes per element), on `threads` threads, the best of `reps` runs.
+double stream_gbps(int64_t n, int threads, int reps);
+
 // The instruction set the kernel runs with: "avx2+fma" or "portable".
 const char* isa();
 

@@ -14,6 +14,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * The for-loop path, PyTorch's {@code _single_tensor_radam}, op for op: per param, in the order
  * {@code ../shared/PARITY_NOTES.md} gives, with the scalars from {@link StepScalars}. Bit-for-bit with PyTorch
  * on the CPU. Every temporary of a param's update lives in a {@link PointerScope} closed before the next param.
+ * Outside {@code differentiable} mode the update reuses its two temporaries in place (the same kernels, so the
+ * same bits; float16 excepted, see {@link #mulInPlace}), which halves the memory traffic of large params.
  */
 final class ForLoopRAdam {
 
@@ -21,12 +23,62 @@ final class ForLoopRAdam {
     }
 
     static void step(GroupTensors t, RAdamOptions o) {
-        for (int i = 0; i < t.size(); i++) {
-            try (PointerScope scope = new PointerScope()) {
-                Tensor lr = o.lrIsTensor() ? squeezed(o.lrTensor()) : null;
-                stepOne(t.params().get(i), t.grads().get(i), t.expAvgs().get(i), t.expAvgSqs().get(i),
-                        t.stateSteps().get(i), o, lr);
+        try (PointerScope group = new PointerScope()) {
+            Tensor lr = o.lrIsTensor() ? squeezed(o.lrTensor()) : null;
+            Consts c = new Consts(o);
+            for (int i = 0; i < t.size(); i++) {
+                Tensor stepT = t.stateSteps().get(i);
+                try (PointerScope scope = new PointerScope()) {
+                    stepT.add_(c.one);
+                }
+                StepScalars s = o.capturable() ? null : c.at(stepT.item_double(), o);
+                try (PointerScope scope = new PointerScope()) {
+                    stepOne(t.params().get(i), t.grads().get(i), t.expAvgs().get(i), t.expAvgSqs().get(i), stepT, o, lr,
+                            c, s);
+                }
             }
+        }
+    }
+
+    /**
+     * The Scalars a group's step uses, made once per group rather than per op and param; the per-step ones are
+     * kept for the last step count seen (params of a group usually share it).
+     */
+    private static final class Consts {
+        final Scalar one = new Scalar(1L);
+        final Scalar minusOne = new Scalar(-1.0);
+        final Scalar oneMinusBeta1;
+        final Scalar beta2;
+        final Scalar oneMinusBeta2;
+        final Scalar eps;
+        final Scalar lr;
+        final Scalar decay;
+        final Scalar weightDecay;
+        double step = Double.NaN;
+        StepScalars scalars;
+        Scalar bc1;
+        Scalar sqrtBc2;
+        Scalar rect;
+
+        Consts(RAdamOptions o) {
+            oneMinusBeta1 = new Scalar(1 - o.beta1());
+            beta2 = new Scalar(o.beta2());
+            oneMinusBeta2 = new Scalar(1 - o.beta2());
+            eps = new Scalar(o.eps());
+            lr = o.lrIsTensor() ? null : new Scalar(o.lr());
+            decay = o.lrIsTensor() ? null : new Scalar(1 - o.lr() * o.weightDecay());
+            weightDecay = new Scalar(o.weightDecay());
+        }
+
+        StepScalars at(double step, RAdamOptions o) {
+            if (step != this.step) {
+                this.step = step;
+                scalars = StepScalars.of(o.beta1(), o.beta2(), step);
+                bc1 = new Scalar(scalars.bc1());
+                sqrtBc2 = new Scalar(scalars.sqrtBc2());
+                rect = new Scalar(scalars.rect());
+            }
+            return scalars;
         }
     }
 
@@ -73,9 +125,11 @@ final class ForLoopRAdam {
     }
 
     private static void stepOne(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor stepT,
-            RAdamOptions o, Tensor lrT) {
+            RAdamOptions o, Tensor lrT, Consts c, StepScalars s) {
+        boolean ownGrad = false;
         if (o.maximize()) {
             grad = grad.neg();
+            ownGrad = true;
         }
         if (param.is_complex()) {
             param = view_as_real(param);
@@ -83,38 +137,52 @@ final class ForLoopRAdam {
             expAvg = view_as_real(expAvg);
             expAvgSq = view_as_real(expAvgSq);
         }
-        stepT.add_(new Scalar(1L));
-
         double wd = o.weightDecay();
         if (wd != 0) {
             if (o.decoupledWeightDecay()) {
                 if (lrT != null) {
-                    param.mul_(rsub(lrT.mul(new Scalar(wd)), new Scalar(1L)));
+                    param.mul_(rsub(lrT.mul(c.weightDecay), c.one));
                 } else {
-                    mulInPlace(param, new Scalar(1 - o.lr() * wd));
+                    mulInPlace(param, c.decay);
                 }
+            } else if (ownGrad && !o.differentiable()) {
+                grad.add_(param, c.weightDecay);
             } else {
-                grad = grad.add(param, new Scalar(wd));
+                grad = grad.add(param, c.weightDecay);
             }
         }
 
-        expAvg.lerp_(grad, new Scalar(1 - o.beta1()));
-        mulInPlace(expAvgSq, new Scalar(o.beta2())).addcmul_(grad, grad, new Scalar(1 - o.beta2()));
+        expAvg.lerp_(grad, c.oneMinusBeta1);
+        mulInPlace(expAvgSq, c.beta2).addcmul_(grad, grad, c.oneMinusBeta2);
 
         if (o.capturable()) {
             updateCapturable(param, expAvg, expAvgSq, stepT, o, lrT);
             return;
         }
-        StepScalars s = StepScalars.of(o.beta1(), o.beta2(), stepT.item_double());
-        Tensor biasCorrected = expAvg.div(new Scalar(s.bc1()));
-        Tensor scaled = lrT != null ? biasCorrected.mul(lrT) : biasCorrected.mul(new Scalar(o.lr()));
+        if (!o.differentiable() && Dtypes.of(param) != ScalarType.Half) {
+            Tensor update = expAvg.div(c.bc1);
+            if (lrT != null) {
+                update.mul_(lrT);
+            } else {
+                update.mul_(c.lr);
+            }
+            if (s.rectified()) {
+                Tensor adaptive = expAvgSq.sqrt();
+                adaptive.add_(c.eps).reciprocal_().mul_(c.sqrtBc2);
+                update.mul_(adaptive).mul_(c.rect);
+            }
+            param.add_(update, c.minusOne);
+            return;
+        }
+        Tensor biasCorrected = expAvg.div(c.bc1);
+        Tensor scaled = lrT != null ? biasCorrected.mul(lrT) : biasCorrected.mul(c.lr);
         if (s.rectified()) {
             Tensor denom = expAvgSq.sqrt();
-            denom = o.differentiable() ? denom.add(new Scalar(o.eps())) : denom.add_(new Scalar(o.eps()));
-            Tensor adaptive = denom.reciprocal().mul(new Scalar(s.sqrtBc2()));
-            param.add_(scaled.mul(adaptive).mul(new Scalar(s.rect())), new Scalar(-1.0));
+            denom = o.differentiable() ? denom.add(c.eps) : denom.add_(c.eps);
+            Tensor adaptive = denom.reciprocal().mul(c.sqrtBc2);
+            param.add_(scaled.mul(adaptive).mul(c.rect), c.minusOne);
         } else {
-            param.add_(scaled, new Scalar(-1.0));
+            param.add_(scaled, c.minusOne);
         }
     }
 }

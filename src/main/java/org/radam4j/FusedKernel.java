@@ -26,6 +26,12 @@ final class FusedKernel {
             double lr, double beta1, double beta2, double eps, double weightDecay, double decayFactor, boolean decoupled,
             boolean maximize, int threads);
 
+    /**
+     * Memory bandwidth (GB/s) of a step's traffic without its arithmetic: read four float arrays of {@code n}
+     * elements, write three back (28 bytes per element), on {@code threads} threads, the best of {@code reps}.
+     */
+    static native double streamGbps(long n, int threads, int reps);
+
     /** The instruction set the kernel chose: {@code avx2+fma} or {@code portable}. */
     static native String isa();
 }

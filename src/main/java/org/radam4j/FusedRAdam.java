@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
@@ -29,7 +30,7 @@ final class FusedRAdam {
         ScalarType t = Dtypes.of(p);
         boolean dtype = t == ScalarType.Float || t == ScalarType.Double || t == ScalarType.BFloat16 || t == ScalarType.Half
                 || t == ScalarType.ComplexFloat;
-        return dtype && Tensors.deviceType(p).equals("cpu") && p.is_contiguous() && g.is_contiguous() && m.is_contiguous()
+        return dtype && p.is_cpu() && p.is_contiguous() && g.is_contiguous() && m.is_contiguous()
                 && v.is_contiguous() && !g.is_sparse();
     }
 
@@ -64,6 +65,22 @@ final class FusedRAdam {
             s.add(t.stateSteps().get(i));
         }
         return new GroupTensors(p, g, m, v, s);
+    }
+
+    /**
+     * {@code step += 1}, returning the new count: written straight into a CPU float32 counter (what
+     * {@code add_(1)} computes, without an op dispatch per param), through the op otherwise.
+     */
+    private static double increment(Tensor step) {
+        if (step.is_cpu() && Dtypes.of(step) == ScalarType.Float && step.numel() == 1) {
+            try (FloatPointer f = new FloatPointer(step.data_ptr())) {
+                float next = f.get(0) + 1.0f;
+                f.put(0, next);
+                return next;
+            }
+        }
+        step.add_(new Scalar(1L));
+        return step.item_double();
     }
 
     private static int code(Tensor p) {
@@ -101,9 +118,7 @@ final class FusedRAdam {
                 expAvg = view_as_real(expAvg);
                 expAvgSq = view_as_real(expAvgSq);
             }
-            Tensor stepT = t.stateSteps().get(i);
-            stepT.add_(new Scalar(1L));
-            StepScalars s = StepScalars.of(o.beta1(), o.beta2(), stepT.item_double());
+            StepScalars s = StepScalars.of(o.beta1(), o.beta2(), increment(t.stateSteps().get(i)));
             p[k] = param.data_ptr().address();
             g[k] = grad.data_ptr().address();
             m[k] = expAvg.data_ptr().address();

@@ -40,13 +40,16 @@ final class Tensors {
         return t.unsafeGetTensorImpl().address();
     }
 
-    /** The param's gradient as a handle of our own, or {@code null} when it has none. */
+    /**
+     * The param's gradient, or {@code null} when it has none: a reference to the param's own gradient field (no
+     * new handle, so nothing to free), valid until the gradient is reassigned.
+     */
     static Tensor gradOf(Tensor p) {
         Tensor ref = p.grad();
         if (ref == null || ref.isNull() || !ref.defined()) {
             return null;
         }
-        return new Tensor(ref);
+        return ref;
     }
 
     /** Why {@code grad} cannot be the gradient of {@code p}, or {@code null} when it can. */
@@ -54,13 +57,16 @@ final class Tensors {
         if (Dtypes.of(g) != Dtypes.of(p)) {
             return "has dtype " + Dtypes.name(g) + " but the param has dtype " + Dtypes.name(p);
         }
-        if (!deviceName(g).equals(deviceName(p))) {
+        if (!(g.is_cpu() && p.is_cpu()) && !deviceName(g).equals(deviceName(p))) {
             return "is on device " + deviceName(g) + " but the param is on device " + deviceName(p);
         }
-        long[] gs = g.sizes().vec().get();
-        long[] ps = p.sizes().vec().get();
-        if (!Arrays.equals(gs, ps)) {
-            return "has shape " + Arrays.toString(gs) + " but the param has shape " + Arrays.toString(ps);
+        boolean same = g.dim() == p.dim();
+        for (long d = 0; same && d < p.dim(); d++) {
+            same = g.size(d) == p.size(d);
+        }
+        if (!same) {
+            return "has shape " + Arrays.toString(g.sizes().vec().get()) + " but the param has shape "
+                    + Arrays.toString(p.sizes().vec().get());
         }
         return null;
     }
@@ -74,6 +80,9 @@ final class Tensors {
 
     /** The device type as PyTorch names it: {@code cpu}, {@code cuda}, {@code meta}. */
     static String deviceType(Tensor t) {
+        if (t.is_cpu()) {
+            return "cpu";
+        }
         String n = deviceName(t);
         int colon = n.indexOf(':');
         return colon < 0 ? n : n.substring(0, colon);

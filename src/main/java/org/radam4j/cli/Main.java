@@ -41,7 +41,7 @@ public final class Main {
         System.err.println("""
                 usage: scripts/radam4j <command> [options]
                   demo                       train a small network with RAdam and compare its losses with PyTorch's
-                  bench [--json FILE] [--rows 200x4096,...] [--impl forloop,foreach] [--steps N] [--threads T]
+                  bench [--json FILE] [--rows 200x4096,...] [--impl forloop,foreach,fused,libtorch_adam] [--steps N] [--threads T]
                                              median step time per path, effective GB/s and ratios
                   soak [--steps N] [--zero-grad none|zero]
                                              train for N steps and report the process RSS (native memory growth)
