@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 
@@ -38,10 +39,19 @@ import org.bytedeco.pytorch.TensorVector;
  * <p>Paths, as in PyTorch: the for-loop ({@code foreach=false}; what {@code foreach=null} picks on the CPU) and
  * the multi-tensor foreach path through the {@code aten::_foreach_*} operators ({@code foreach=true}; what
  * {@code null} picks when every param is a dense CUDA tensor), each with its capturable variant for CUDA graphs
- * ({@code capturable=true}: step counts on the param's device, no host synchronisation in {@code step()}).
- * Not thread-safe, like PyTorch's optimizers: use one optimizer from one thread at a time.
+ * ({@code capturable=true}: step counts on the param's device, no host synchronisation in {@code step()}), and
+ * radam4j's own fused CPU kernel ({@code fused=true}).
+ *
+ * <p>Threads: like PyTorch's optimizers, one RAdam is not thread-safe. A call from a second thread while another
+ * is running ({@code step}, {@code zeroGrad}, {@code stateDict}, {@code loadStateDict}, {@code addParamGroup}) is
+ * refused with an {@link IllegalStateException}, never interleaved; independent optimizers may run in parallel.
+ *
+ * <p>Ownership: the params and their gradients are the caller's (the optimizer keeps its own handles of the
+ * params); the state tensors are the optimizer's, freed by {@link #close()}; {@link #stateDict()} returns new
+ * handles that share the state's storage. Each temporary of a step is freed when the step returns, without the
+ * garbage collector.
  */
-public class RAdam {
+public class RAdam implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(RAdam.class.getName());
 
@@ -62,6 +72,31 @@ public class RAdam {
     private final List<ParamGroup> groups = new ArrayList<>();
     private final Map<Long, ParamState> state = new LinkedHashMap<>();
     private boolean warnedCapturable;
+    private final ReentrantLock lock = new ReentrantLock();
+    private volatile boolean closed;
+
+    /** Holds the optimizer for one call; see {@link #enter()}. */
+    private interface Guard extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * Takes the optimizer for a call: refuses a call from a second thread while another runs (optimizers are not
+     * thread-safe, in PyTorch either, and a silent race would corrupt state) and any call after {@link #close()}.
+     * The same thread may re-enter (a hook that calls {@code stateDict()} inside {@code step()}).
+     */
+    private Guard enter() {
+        if (!lock.tryLock()) {
+            throw new IllegalStateException("this RAdam is in use by another thread: like PyTorch's optimizers it is not "
+                    + "thread-safe; give each thread its own optimizer, or synchronise the calls");
+        }
+        if (closed) {
+            lock.unlock();
+            throw new IllegalStateException("this RAdam has been closed");
+        }
+        return lock::unlock;
+    }
 
     /** RAdam over {@code module.parameters()}, with PyTorch's default options. */
     public RAdam(TensorVector params) {
@@ -161,6 +196,7 @@ public class RAdam {
 
     /** The param groups, in order: a live, read-only view whose groups' options can be changed. */
     public List<ParamGroup> paramGroups() {
+        requireOpen();
         return Collections.unmodifiableList(groups);
     }
 
@@ -169,6 +205,7 @@ public class RAdam {
      * optimizer's own, shared, not copied.
      */
     public ParamState state(Tensor param) {
+        requireOpen();
         return state.get(Tensors.identity(param));
     }
 
@@ -181,6 +218,12 @@ public class RAdam {
      *     should be with/without names. cannot add param group ...}, or an invalid option
      */
     public void addParamGroup(ParamGroupSpec spec) {
+        try (Guard g = enter()) {
+            addParamGroupUnguarded(spec);
+        }
+    }
+
+    private void addParamGroupUnguarded(ParamGroupSpec spec) {
         boolean differentiable = defaults.differentiable();
         for (Tensor p : spec.params()) {
             if (!differentiable && !(p.is_leaf() || p.retains_grad())) {
@@ -230,6 +273,12 @@ public class RAdam {
         groups.add(new ParamGroup(owned, spec.names(), options, extras, keyOrder));
     }
 
+    private void requireOpen() {
+        if (closed) {
+            throw new IllegalStateException("this RAdam has been closed");
+        }
+    }
+
     /** {@link #step(Supplier)} without a closure. */
     public void step() {
         step(null);
@@ -247,8 +296,14 @@ public class RAdam {
      * @throws IllegalStateException for the checks above, and PyTorch's {@code Attempting CUDA graph capture of
      *     step() ... but param_groups' capturable is False.} when a CUDA graph capture is under way
      */
-    @SuppressWarnings("unchecked")
     public <T> T step(Supplier<T> closure) {
+        try (Guard g = enter()) {
+            return stepUnguarded(closure);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> T stepUnguarded(Supplier<T> closure) {
         Supplier<?> args = closure;
         for (OptimizerHooks.StepPreHook h : GLOBAL_STEP_PRE_HOOKS.snapshot()) {
             Supplier<?> replaced = h.beforeStep(this, args);
@@ -360,6 +415,12 @@ public class RAdam {
      * {@code false} each is detached from its graph (or stops requiring grad) and zeroed in place.
      */
     public void zeroGrad(boolean setToNone) {
+        try (Guard g = enter()) {
+            zeroGradUnguarded(setToNone);
+        }
+    }
+
+    private void zeroGradUnguarded(boolean setToNone) {
         for (ParamGroup g : groups) {
             for (Tensor p : g.params()) {
                 Tensors.zeroGrad(p, setToNone);
@@ -374,6 +435,12 @@ public class RAdam {
      * Java handles, which the caller may close): clone them to keep a snapshot.
      */
     public Map<String, Object> stateDict() {
+        try (Guard g = enter()) {
+            return stateDictUnguarded();
+        }
+    }
+
+    private Map<String, Object> stateDictUnguarded() {
         for (OptimizerHooks.StateDictPreHook h : stateDictPreHooks.snapshot()) {
             h.beforeStateDict(this);
         }
@@ -397,6 +464,12 @@ public class RAdam {
      *     of parameter groups}, ...) or one naming the offending key
      */
     public void loadStateDict(Map<String, ?> stateDict) {
+        try (Guard g = enter()) {
+            loadStateDictUnguarded(stateDict);
+        }
+    }
+
+    private void loadStateDictUnguarded(Map<String, ?> stateDict) {
         Map<String, ?> sd = stateDict == null ? null : new LinkedHashMap<>(stateDict);
         for (OptimizerHooks.LoadStateDictPreHook h : loadStateDictPreHooks.snapshot()) {
             Map<String, ?> replaced = h.beforeLoadStateDict(this, sd);
@@ -421,6 +494,36 @@ public class RAdam {
         for (OptimizerHooks.LoadStateDictPostHook h : loadStateDictPostHooks.snapshot()) {
             h.afterLoadStateDict(this);
         }
+    }
+
+    /**
+     * Frees the optimizer's native memory now: its state tensors and its own handles of the params (the params
+     * themselves, and their gradients, belong to the caller and stay). Calling it again does nothing; any other
+     * call afterwards throws {@link IllegalStateException}. Tensors from {@link #stateDict()} are separate handles
+     * and stay valid.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        try (Guard g = enter()) {
+            closed = true;
+            for (ParamState st : state.values()) {
+                st.step().close();
+                st.expAvg().close();
+                st.expAvgSq().close();
+            }
+            state.clear();
+            for (ParamGroup group : groups) {
+                group.params().forEach(Tensor::close);
+            }
+        }
+    }
+
+    /** Whether {@link #close()} has been called. */
+    public boolean isClosed() {
+        return closed;
     }
 
     /** PyTorch's {@code register_step_pre_hook}: runs before every {@code step()} of this optimizer. */

@@ -72,6 +72,7 @@ final class StateDicts {
         if (sd == null) {
             throw new IllegalArgumentException("state_dict must be a map, but got null");
         }
+        requireStringKeys(sd, "state_dict");
         Object savedGroupsObj = require(sd, "param_groups", "state_dict");
         if (!(savedGroupsObj instanceof List<?> savedGroups)) {
             throw new IllegalArgumentException("state_dict['param_groups'] must be a list, but got " + typeOf(savedGroupsObj));
@@ -89,6 +90,7 @@ final class StateDicts {
             if (!(g instanceof Map<?, ?> gm)) {
                 throw new IllegalArgumentException("state_dict['param_groups'][" + gi + "] must be a map, but got " + typeOf(g));
             }
+            requireStringKeys(gm, "state_dict['param_groups'][" + gi + "]");
             @SuppressWarnings("unchecked")
             Map<String, ?> group = (Map<String, ?>) gm;
             Object params = require(group, "params", "state_dict['param_groups'][" + gi + "]");
@@ -188,6 +190,7 @@ final class StateDicts {
         }
         if (v instanceof Number n && !(v instanceof Byte)) {
             double value = n.doubleValue();
+            checkStep(value, v, where);
             Tensor cpu;
             try (Scalar s = new Scalar(value); TensorOptions o = new TensorOptions(ScalarType.Float)) {
                 cpu = scalar_tensor(s, o);
@@ -200,11 +203,23 @@ final class StateDicts {
         if (t.numel() != 1) {
             throw new IllegalArgumentException(where + " must hold one value, but has shape " + Arrays.toString(t.sizes().vec().get()));
         }
+        if (t.is_complex() || !(t.is_floating_point() || Dtypes.of(t) == ScalarType.Long || Dtypes.of(t) == ScalarType.Int)) {
+            throw new IllegalArgumentException(where + " must be a real number, but has dtype " + Dtypes.name(t));
+        }
+        checkStep(t.item_double(), t, where);
         if (capturable) {
             return moveCopy(t, p.device(), ScalarType.Float);
         }
         try (Device d = t.device()) {
             return moveCopy(t, d, Dtypes.of(t));
+        }
+    }
+
+    /** A step count PyTorch could have saved: finite, not negative, representable as float32. */
+    private static void checkStep(double value, Object v, String where) {
+        if (!(value >= 0) || value > Float.MAX_VALUE) {
+            throw new IllegalArgumentException(where + " must be a step count (a finite number, not negative), but got "
+                    + (v instanceof Tensor ? "a tensor holding " + value : PyRepr.describe(v)));
         }
     }
 
@@ -229,6 +244,14 @@ final class StateDicts {
     private static Tensor moveCopy(Tensor t, Device device, ScalarType type) {
         try (device; MemoryFormatOptional mf = new MemoryFormatOptional()) {
             return t.to(device, type, false, true, mf);
+        }
+    }
+
+    private static void requireStringKeys(Map<?, ?> m, String where) {
+        for (Object k : m.keySet()) {
+            if (!(k instanceof String)) {
+                throw new IllegalArgumentException(where + " has a key that is not a string: " + PyRepr.describe(k));
+            }
         }
     }
 

@@ -30,10 +30,14 @@ record DemoTraining(MlpModel model, Tensor x, Tensor y, RAdam opt) {
 
     /** A fresh network with PyTorch's recorded initial weights and {@code RAdam(lr, weight_decay=1e-4, decoupled)}. */
     static DemoTraining start(JsonNode data, double lr) {
+        return start(data, RAdamOptions.builder().lr(lr).weightDecay(1e-4).decoupledWeightDecay(true).build());
+    }
+
+    /** A fresh network with PyTorch's recorded initial weights and RAdam with the given options. */
+    static DemoTraining start(JsonNode data, RAdamOptions options) {
         MlpModel model = new MlpModel(ScalarType.Float);
         model.load(data.get("init"));
-        RAdam opt = new RAdam(model.module().parameters(),
-                RAdamOptions.builder().lr(lr).weightDecay(1e-4).decoupledWeightDecay(true).build());
+        RAdam opt = new RAdam(model.module().parameters(), options);
         return new DemoTraining(model, TensorCodec.decode(data.get("X")), TensorCodec.decode(data.get("y")), opt);
     }
 

@@ -24,6 +24,7 @@ public final class Main {
             case "demo" -> Demo.run(List.of(args).subList(1, args.length));
             case "soak" -> Soak.run(List.of(args).subList(1, args.length));
             case "bench" -> Bench.run(List.of(args).subList(1, args.length));
+            case "fuzz" -> Fuzz.run(List.of(args).subList(1, args.length));
             case "help", "--help", "-h" -> {
                 usage();
                 yield 0;
@@ -43,8 +44,10 @@ public final class Main {
                   demo                       train a small network with RAdam and compare its losses with PyTorch's
                   bench [--json FILE] [--rows 200x4096,...] [--impl forloop,foreach,fused,libtorch_adam] [--steps N] [--threads T]
                                              median step time per path, effective GB/s and ratios
-                  soak [--steps N] [--zero-grad none|zero]
-                                             train for N steps and report the process RSS (native memory growth)
+                  soak [--steps N] [--impl forloop,foreach,fused] [--zero-grad none|zero]
+                                             train for N steps per path and report RSS and live native handles
+                  fuzz [--maps N] [--files N] [--seed S] [--golden DIR]
+                                             feed loadStateDict generated maps and TorchFiles damaged checkpoints
                   parity [--impl auto|forloop|foreach|fused] [--save-state-dicts DIR] FILE.json...
                                              replay PyTorch-recorded trajectories and report per case""");
     }

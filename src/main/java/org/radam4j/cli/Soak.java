@@ -3,20 +3,32 @@ package org.radam4j.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
-import org.bytedeco.pytorch.Tensor;
+import org.radam4j.RAdamOptions;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
- * {@code scripts/radam4j soak [--steps N] [--zero-grad none|zero]}: trains the demo network for N steps
- * (default 100,000) through {@code step(closure)} and prints the process RSS after warm-up and every 10% of the
- * run, then the growth after warm-up in percent. Linux only (it reads {@code /proc/self/status}).
+ * {@code scripts/radam4j soak [--steps N] [--impl forloop,foreach,fused] [--zero-grad none|zero]}: trains the demo
+ * network for N steps (default 100,000) through {@code step(closure)} with each path, printing after warm-up
+ * and every 10% of the run the process RSS and the number of live JavaCPP handles, then the RSS growth after
+ * warm-up. {@code scripts/radam4j soak} runs the JVM with a fixed, pre-touched heap, so that the heap's own growth
+ * does not show as RSS growth and what grows is native memory. Linux only (it reads {@code /proc/self/status}).
  */
 final class Soak {
+
+    /** What one path's soak measured. */
+    record Result(String impl, long steps, long nativeKbAfterWarmup, long nativeKbAtEnd, long handlesAfterWarmup,
+            long handlesAtEnd) {
+        double nativeGrowthPercent() {
+            return 100.0 * (nativeKbAtEnd - nativeKbAfterWarmup) / nativeKbAfterWarmup;
+        }
+    }
 
     private Soak() {
     }
@@ -24,6 +36,7 @@ final class Soak {
     static int run(List<String> args) throws IOException {
         long steps = 100_000;
         boolean setToNone = true;
+        List<String> impls = List.of("forloop", "foreach", "fused");
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             String v = i + 1 < args.size() ? args.get(i + 1) : null;
@@ -33,43 +46,72 @@ final class Soak {
             } else if (a.equals("--zero-grad") && v != null && (v.equals("none") || v.equals("zero"))) {
                 setToNone = v.equals("none");
                 i++;
+            } else if (a.equals("--impl") && v != null) {
+                impls = Arrays.asList(v.split(","));
+                i++;
             } else {
                 System.err.println("radam4j soak: unknown or incomplete option " + a
-                        + " (usage: soak [--steps N] [--zero-grad none|zero])");
+                        + " (usage: soak [--steps N] [--impl forloop,foreach,fused] [--zero-grad none|zero])");
                 return 2;
             }
         }
-        if (steps < 10) {
-            System.err.println("radam4j soak: --steps must be at least 10");
+        if (steps < 100) {
+            System.err.println("radam4j soak: --steps must be at least 100");
             return 2;
         }
         JsonNode data = DemoTraining.load();
-        long warmup = Math.max(1, steps / 100);
-        long every = steps / 10;
-        long base = 0;
-        final boolean none = setToNone;
+        boolean ok = true;
+        for (String impl : impls) {
+            Result r = soak(data, impl, steps, setToNone, true);
+            System.out.println(String.format(Locale.ROOT, "%s: RSS growth after warm-up %+.2f%% (%d kB -> %d kB), "
+                    + "live JavaCPP handles %d -> %d", impl, r.nativeGrowthPercent(), r.nativeKbAfterWarmup(),
+                    r.nativeKbAtEnd(), r.handlesAfterWarmup(), r.handlesAtEnd()));
+            ok &= r.nativeGrowthPercent() <= 2.0;
+        }
+        return ok ? 0 : 1;
+    }
+
+    /** Trains with one path for {@code steps} steps; the first 10% (at least 50) are warm-up. */
+    static Result soak(JsonNode data, String impl, long steps, boolean setToNone, boolean print) throws IOException {
+        long warmup = Math.max(50, steps / 10);
+        long every = Math.max(1, steps / 10);
+        long baseNative = 0;
+        long baseHandles = 0;
         try (PointerScope scope = new PointerScope()) {
-            DemoTraining run = DemoTraining.start(data, 1e-3);
-            System.out.println(String.format(Locale.ROOT, "soak: %d steps of the demo network (for-loop path, zeroGrad(%b) in the closure)",
-                    steps, none));
+            RAdamOptions.Builder b = RAdamOptions.builder().lr(1e-3).weightDecay(1e-4).decoupledWeightDecay(true);
+            switch (impl) {
+                case "forloop" -> b.foreach(false);
+                case "foreach" -> b.foreach(true);
+                case "fused" -> b.fused(true);
+                default -> throw new IllegalArgumentException("unknown impl " + impl + " (forloop, foreach, fused)");
+            }
+            DemoTraining run = DemoTraining.start(data, b.build());
+            if (print) {
+                System.out.println(String.format(Locale.ROOT, "soak %s: %d steps of the demo network, zeroGrad(%b) in the "
+                        + "closure; warm-up %d steps", impl, steps, setToNone, warmup));
+            }
             for (long s = 1; s <= steps; s++) {
                 try (PointerScope step = new PointerScope()) {
-                    run.step(none);
+                    run.step(setToNone);
                 }
                 if (s == warmup) {
-                    base = rssKb();
-                    System.out.println(String.format(Locale.ROOT, "  step %8d  rss %8d kB  (after warm-up)", s, base));
-                } else if (s % every == 0) {
-                    long rss = rssKb();
-                    System.out.println(String.format(Locale.ROOT, "  step %8d  rss %8d kB  %+.2f%%", s, rss,
-                            100.0 * (rss - base) / base));
+                    baseNative = rssKb();
+                    baseHandles = Pointer.totalCount();
+                    if (print) {
+                        System.out.println(String.format(Locale.ROOT, "  step %8d  rss %8d kB  handles %6d  (after warm-up)",
+                                s, baseNative, baseHandles));
+                    }
+                } else if (s > warmup && s % every == 0 && print) {
+                    long n = rssKb();
+                    System.out.println(String.format(Locale.ROOT, "  step %8d  rss %8d kB  handles %6d  %+.2f%%",
+                            s, n, Pointer.totalCount(), 100.0 * (n - baseNative) / baseNative));
                 }
             }
+            long endNative = rssKb();
+            long endHandles = Pointer.totalCount();
+            run.opt().close();
+            return new Result(impl, steps, baseNative, endNative, baseHandles, endHandles);
         }
-        long end = rssKb();
-        double growth = 100.0 * (end - base) / base;
-        System.out.println(String.format(Locale.ROOT, "rss growth after warm-up: %+.2f%% (%d kB -> %d kB)", growth, base, end));
-        return 0;
     }
 
     static long rssKb() throws IOException {
