@@ -2,8 +2,11 @@ package org.radam4j;
 
 import java.math.BigDecimal;
 
-/** Python's {@code repr()} of floats, so that error messages read exactly as PyTorch's do. */
-final class PyRepr {
+/**
+ * How Python would name and print a value: {@code repr()} of floats, so that error messages read exactly as
+ * PyTorch's do, and the Python type radam4j maps each Java value to.
+ */
+public final class PyRepr {
 
     private PyRepr() {
     }
@@ -51,7 +54,7 @@ final class PyRepr {
     }
 
     /** The Python type name of a Java value as radam4j maps them: {@code int}, {@code float}, {@code list}, ... */
-    static String typeName(Object v) {
+    public static String typeName(Object v) {
         if (v == null) {
             return "None";
         } else if (v instanceof Boolean) {

@@ -7,7 +7,7 @@ import java.util.Map;
 
 import org.bytedeco.pytorch.Tensor;
 import org.radam4j.Dtypes;
-import org.radam4j.PyTuple;
+import org.radam4j.PyRepr;
 
 /**
  * Compares two trees of Python-like Java values exactly: the same Python types (int, float, bool, str, None,
@@ -56,7 +56,7 @@ public final class PyValues {
                 }
                 return null;
             }
-            case "tensor" -> {
+            case "Tensor" -> {
                 Tensor e = (Tensor) expected;
                 Tensor a = (Tensor) actual;
                 if (Dtypes.of(e) != Dtypes.of(a)) {
@@ -85,26 +85,7 @@ public final class PyValues {
 
     /** The Python type a Java value stands for. */
     static String type(Object v) {
-        if (v == null) {
-            return "None";
-        } else if (v instanceof Boolean) {
-            return "bool";
-        } else if (v instanceof Integer || v instanceof Long || v instanceof java.math.BigInteger) {
-            return "int";
-        } else if (v instanceof Double || v instanceof Float) {
-            return "float";
-        } else if (v instanceof String) {
-            return "str";
-        } else if (v instanceof PyTuple) {
-            return "tuple";
-        } else if (v instanceof List<?>) {
-            return "list";
-        } else if (v instanceof Map<?, ?>) {
-            return "dict";
-        } else if (v instanceof Tensor) {
-            return "tensor";
-        }
-        return v.getClass().getName();
+        return PyRepr.typeName(v);
     }
 
     private static String repr(Object k) {
