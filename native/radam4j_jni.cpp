@@ -17,18 +17,16 @@ void throw_illegal(JNIEnv* env, const char* message) {
 
 extern "C" JNIEXPORT void JNICALL Java_org_radam4j_FusedKernel_step(
     JNIEnv* env, jclass, jlongArray params, jlongArray grads, jlongArray expAvgs, jlongArray expAvgSqs,
-    jlongArray numels, jint dtype, jdoubleArray rectSteps, jdoubleArray unrectSteps, jdoubleArray bc1s,
+    jlongArray numels, jint dtype, jdoubleArray bc1s,
     jdoubleArray sqrtBc2s, jdoubleArray rects, jbooleanArray rectified, jdouble lr, jdouble beta1, jdouble beta2,
     jdouble eps, jdouble weightDecay, jdouble decayFactor, jboolean decoupled, jboolean maximize, jint threads) {
-    if (!params || !grads || !expAvgs || !expAvgSqs || !numels || !rectSteps || !unrectSteps || !bc1s || !sqrtBc2s
-        || !rects || !rectified) {
+    if (!params || !grads || !expAvgs || !expAvgSqs || !numels || !bc1s || !sqrtBc2s || !rects || !rectified) {
         throw_illegal(env, "FusedKernel.step: null array");
         return;
     }
     const jsize n = env->GetArrayLength(params);
     if (env->GetArrayLength(grads) != n || env->GetArrayLength(expAvgs) != n || env->GetArrayLength(expAvgSqs) != n
-        || env->GetArrayLength(numels) != n || env->GetArrayLength(rectSteps) != n
-        || env->GetArrayLength(unrectSteps) != n || env->GetArrayLength(bc1s) != n || env->GetArrayLength(sqrtBc2s) != n
+        || env->GetArrayLength(numels) != n || env->GetArrayLength(bc1s) != n || env->GetArrayLength(sqrtBc2s) != n
         || env->GetArrayLength(rects) != n || env->GetArrayLength(rectified) != n) {
         throw_illegal(env, "FusedKernel.step: arrays of different lengths");
         return;
@@ -38,15 +36,13 @@ extern "C" JNIEXPORT void JNICALL Java_org_radam4j_FusedKernel_step(
         return;
     }
     std::vector<jlong> p(n), g(n), m(n), v(n), len(n);
-    std::vector<jdouble> rs(n), us(n), b1(n), sb2(n), rc(n);
+    std::vector<jdouble> b1(n), sb2(n), rc(n);
     std::vector<jboolean> rf(n);
     env->GetLongArrayRegion(params, 0, n, p.data());
     env->GetLongArrayRegion(grads, 0, n, g.data());
     env->GetLongArrayRegion(expAvgs, 0, n, m.data());
     env->GetLongArrayRegion(expAvgSqs, 0, n, v.data());
     env->GetLongArrayRegion(numels, 0, n, len.data());
-    env->GetDoubleArrayRegion(rectSteps, 0, n, rs.data());
-    env->GetDoubleArrayRegion(unrectSteps, 0, n, us.data());
     env->GetDoubleArrayRegion(bc1s, 0, n, b1.data());
     env->GetDoubleArrayRegion(sqrtBc2s, 0, n, sb2.data());
     env->GetDoubleArrayRegion(rects, 0, n, rc.data());
@@ -61,7 +57,7 @@ extern "C" JNIEXPORT void JNICALL Java_org_radam4j_FusedKernel_step(
         }
         work.push_back({reinterpret_cast<void*>(p[i]), reinterpret_cast<const void*>(g[i]),
                         reinterpret_cast<void*>(m[i]), reinterpret_cast<void*>(v[i]), len[i], dtype,
-                        {rs[i], us[i], b1[i], sb2[i], rc[i], rf[i] ? 1 : 0}, &gs});
+                        {b1[i], sb2[i], rc[i], rf[i] ? 1 : 0}, &gs});
     }
     radam4j::fused_step(work, threads < 1 ? 1 : threads);
 }

@@ -14,13 +14,10 @@ struct GroupScalars {
     int decoupled, maximize;
 };
 
-// Per-param step sizes, computed in double by Java's StepScalars:
-// rectified:   update = exp_avg * (rect_step / (sqrt(exp_avg_sq) + eps)), rect_step = lr * rect * sqrt(bc2) / bc1
-// unrectified: update = exp_avg * unrect_step,                             unrect_step = lr / bc1
-// bfloat16 and float16 instead follow the for-loop's ops one by one, rounding after each as PyTorch does, from
-// bc1, sqrt(bc2) and rect.
+// Per-param scalars, computed in double by Java's StepScalars (the same code as the other paths):
+// update = (exp_avg / bc1) * lr, then, when rectified, * ((1 / (sqrt(exp_avg_sq) + eps)) * sqrt(bc2)) * rect.
 struct ParamScalars {
-    double rect_step, unrect_step, bc1, sqrt_bc2, rect;
+    double bc1, sqrt_bc2, rect;
     int rectified;
 };
 
@@ -35,6 +32,11 @@ struct Work {
     ParamScalars ps;
     const GroupScalars* gs;
 };
+
+// The loop over elements [begin, end) of one param: the portable build and the AVX2/FMA build of the same code.
+void run_portable(const Work& w, int64_t begin, int64_t end);
+void run_avx2(const Work& w, int64_t begin, int64_t end);
+void stream4_avx2(float* p, const float* g, float* m, float* v, int64_t lo, int64_t hi);
 
 // Runs one step over every param of a group, on up to `threads` threads.
 void fused_step(const std::vector<Work>& work, int threads);

@@ -22,7 +22,7 @@ final class FusedKernel {
     }
 
     static native void step(long[] params, long[] grads, long[] expAvgs, long[] expAvgSqs, long[] numels, int dtype,
-            double[] rectSteps, double[] unrectSteps, double[] bc1s, double[] sqrtBc2s, double[] rects, boolean[] rectified,
+            double[] bc1s, double[] sqrtBc2s, double[] rects, boolean[] rectified,
             double lr, double beta1, double beta2, double eps, double weightDecay, double decayFactor, boolean decoupled,
             boolean maximize, int threads);
 

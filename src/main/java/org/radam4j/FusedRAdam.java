@@ -99,8 +99,6 @@ final class FusedRAdam {
         long[] m = new long[n];
         long[] v = new long[n];
         long[] numel = new long[n];
-        double[] rectStep = new double[n];
-        double[] unrectStep = new double[n];
         boolean[] rectified = new boolean[n];
         double[] bc1 = new double[n];
         double[] sqrtBc2 = new double[n];
@@ -125,13 +123,11 @@ final class FusedRAdam {
             v[k] = expAvgSq.data_ptr().address();
             numel[k] = param.numel();
             rectified[k] = s.rectified();
-            rectStep[k] = s.fusedRectStep(lr);
-            unrectStep[k] = s.fusedUnrectStep(lr);
             bc1[k] = s.bc1();
             sqrtBc2[k] = s.sqrtBc2();
             rect[k] = s.rect();
         }
-        FusedKernel.step(p, g, m, v, numel, dtype, rectStep, unrectStep, bc1, sqrtBc2, rect, rectified, lr, o.beta1(),
+        FusedKernel.step(p, g, m, v, numel, dtype, bc1, sqrtBc2, rect, rectified, lr, o.beta1(),
                 o.beta2(), o.eps(), o.weightDecay(), 1 - lr * o.weightDecay(), o.decoupledWeightDecay(), o.maximize(),
                 torch.get_num_threads());
     }

@@ -57,16 +57,6 @@ public record StepScalars(double step, double bc1, double bc2, double rhoInf, do
         return sqrtBc2() * (lr * rect / bc1) * -1;
     }
 
-    /** The fused kernel's rectified step size: {@code lr * rect * bc2 ** 0.5 / bc1}, so update = m * it / (sqrt(v) + eps). */
-    public double fusedRectStep(double lr) {
-        return lr * rect * sqrtBc2() / bc1;
-    }
-
-    /** The fused kernel's unrectified step size: {@code lr / bc1}, so update = m * it. */
-    public double fusedUnrectStep(double lr) {
-        return lr / bc1;
-    }
-
     /** {@code bc2 ** 0.5}, the numerator of the adaptive learning rate. */
     public double sqrtBc2() {
         return Math.pow(bc2, 0.5);

@@ -1,0 +1,8 @@
+// The fused loop for any x86-64 CPU.
+#include "kernel.h"
+
+namespace radam4j {
+
+void run_portable(const Work& w, int64_t begin, int64_t end) { dispatch(w, begin, end); }
+
+}  // namespace radam4j
