@@ -71,3 +71,7 @@ extern "C" JNIEXPORT jdouble JNICALL Java_org_radam4j_FusedKernel_streamGbps(JNI
     if (n <= 0 || reps <= 0) return 0;
     return radam4j::stream_gbps(n, threads < 1 ? 1 : threads, reps);
 }
+
+extern "C" JNIEXPORT void JNICALL Java_org_radam4j_FusedKernel_usePortable(JNIEnv*, jclass, jboolean portable) {
+    radam4j::use_portable(portable);
+}

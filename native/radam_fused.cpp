@@ -22,9 +22,11 @@
 namespace radam4j {
 namespace {
 
+std::atomic<bool> force_portable{false};
+
 bool has_avx2() {
     static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return yes;
+    return yes && !force_portable.load();
 }
 
 // A small pool of worker threads that lives for the process; each call splits its work into chunks.
@@ -112,6 +114,8 @@ Pool& pool() {
 }  // namespace
 
 const char* isa() { return has_avx2() ? "avx2+fma" : "portable"; }
+
+void use_portable(bool portable) { force_portable.store(portable); }
 
 void fused_step(const std::vector<Work>& work, int threads) {
     constexpr int64_t kChunk = 1 << 16;

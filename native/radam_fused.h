@@ -48,4 +48,7 @@ double stream_gbps(int64_t n, int threads, int reps);
 // The instruction set the kernel runs with: "avx2+fma" or "portable".
 const char* isa();
 
+// Runs the portable build even on a CPU with AVX2 and FMA (for tests).
+void use_portable(bool portable);
+
 }  // namespace radam4j

@@ -32,6 +32,9 @@ final class FusedKernel {
      */
     static native double streamGbps(long n, int threads, int reps);
 
+    /** Runs the portable build of the loop even where AVX2/FMA is available (for tests). */
+    static native void usePortable(boolean portable);
+
     /** The instruction set the kernel chose: {@code avx2+fma} or {@code portable}. */
     static native String isa();
 }

@@ -81,6 +81,28 @@ class FusedTest {
         return tests.stream();
     }
 
+    /** The portable build (CPUs without AVX2/FMA) gives the same bits as the AVX2 one. */
+    @Test
+    void thePortableBuildIsAlsoBitwise() throws IOException {
+        FusedKernel.usePortable(true);
+        try {
+            assertEquals("portable", FusedKernel.isa());
+            ParityRunner runner = new ParityRunner(Impl.FUSED);
+            for (JsonNode c : Golden.cpu().get("cases")) {
+                String name = c.get("name").asText();
+                if (name.contains("forloop") && !name.equals("float32_forloop_named")) {
+                    JsonNode one = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+                            .set("cases", new com.fasterxml.jackson.databind.ObjectMapper().createArrayNode().add(c));
+                    Outcome o = runner.run(one, x -> {
+                    }).get(0);
+                    assertEquals(Outcome.Status.BITWISE, o.status(), o.line());
+                }
+            }
+        } finally {
+            FusedKernel.usePortable(false);
+        }
+    }
+
     @Test
     void paramsItCannotTakeGoToTheForLoop() {
         List<Tensor> a = List.of(randn(8, 6).requires_grad_(true));
