@@ -565,15 +565,4 @@ public class RAdam implements AutoCloseable {
     public RemovableHandle registerLoadStateDictPostHook(OptimizerHooks.LoadStateDictPostHook hook, boolean prepend) {
         return loadStateDictPostHooks.add(hook, prepend);
     }
-
-    /** Every param of every group, in order (numbered as PyTorch numbers them in a state dict). */
-    List<Tensor> allParams() {
-        List<Tensor> all = new ArrayList<>();
-        groups.forEach(g -> all.addAll(g.params()));
-        return all;
-    }
-
-    Map<Long, ParamState> stateMap() {
-        return state;
-    }
 }

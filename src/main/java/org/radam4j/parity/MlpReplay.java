@@ -53,9 +53,6 @@ final class MlpReplay {
         } catch (IllegalArgumentException e) {
             return new Outcome(name, Outcome.Status.FAIL, "invalid case: " + e.getMessage());
         } catch (java.io.IOException | RuntimeException e) {
-            if (System.getenv("RADAM4J_TRACE") != null) {
-                e.printStackTrace();
-            }
             return new Outcome(name, Outcome.Status.FAIL, e.getClass().getSimpleName() + ": " + e.getMessage());
         }
     }
