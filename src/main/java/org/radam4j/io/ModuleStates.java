@@ -20,7 +20,10 @@ public final class ModuleStates {
     private ModuleStates() {
     }
 
-    /** The module's parameters and buffers by name, sharing storage with the module (as PyTorch's do). */
+    /**
+     * The module's parameters and buffers by name, as PyTorch's {@code module.state_dict()} gives them: detached
+     * tensors that share storage with the module.
+     */
     public static Map<String, Tensor> stateDict(Module module) {
         Map<String, Tensor> m = new LinkedHashMap<>();
         put(m, module.named_parameters());
@@ -30,7 +33,7 @@ public final class ModuleStates {
 
     private static void put(Map<String, Tensor> m, StringTensorDict dict) {
         for (long i = 0; i < dict.size(); i++) {
-            m.put(dict.get(i).key().getString(), dict.get(i).value());
+            m.put(dict.get(i).key().getString(), dict.get(i).value().detach());
         }
     }
 

@@ -163,7 +163,7 @@ class PythonInteropTest {
         opt.step();
         Map<String, Object> ckpt = new LinkedHashMap<>();
         Map<String, Object> weights = new LinkedHashMap<>();
-        ModuleStates.stateDict(model.module()).forEach((k, v) -> weights.put(k, v.detach()));
+        weights.putAll(ModuleStates.stateDict(model.module()));
         ckpt.put("model", weights);
         ckpt.put("optimizer", opt.stateDict());
         Map<String, Object> misc = new LinkedHashMap<>();
