@@ -65,7 +65,7 @@ class CapturableGoldenOnCpuTest {
             for (JsonNode step : c.get("steps")) {
                 JsonNode setLr = step.path("set_lr");
                 if (setLr.isObject()) {
-                    setLr.fields().forEachRemaining(e -> {
+                    setLr.properties().forEach(e -> {
                         int gi = Integer.parseInt(e.getKey());
                         options.set(gi, options.get(gi).withLr(e.getValue().asDouble()));
                     });

@@ -261,7 +261,7 @@ final class CaseReplay {
             }
             JsonNode setLr = step.path("set_lr");
             if (setLr.isObject()) {
-                setLr.fields().forEachRemaining(e -> opt.paramGroups().get(Integer.parseInt(e.getKey()))
+                setLr.properties().forEach(e -> opt.paramGroups().get(Integer.parseInt(e.getKey()))
                         .setLr(e.getValue().asDouble()));
             }
             opt.step();

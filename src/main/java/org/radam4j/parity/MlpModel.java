@@ -46,7 +46,7 @@ public final class MlpModel {
     public void load(JsonNode weights) {
         Map<String, Tensor> params = named();
         try (NoGradGuard g = new NoGradGuard()) {
-            weights.fields().forEachRemaining(e -> {
+            weights.properties().forEach(e -> {
                 Tensor p = params.get(e.getKey());
                 if (p == null) {
                     throw new IllegalArgumentException("unknown parameter " + e.getKey() + "; the model has " + params.keySet());

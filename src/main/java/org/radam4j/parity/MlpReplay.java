@@ -130,7 +130,7 @@ final class MlpReplay {
         JsonNode fin = m.path("final");
         if (fin.isObject()) {
             Map<String, Tensor> params = model.named();
-            fin.fields().forEachRemaining(e -> cmp.tensor("final " + e.getKey(), params.get(e.getKey()),
+            fin.properties().forEach(e -> cmp.tensor("final " + e.getKey(), params.get(e.getKey()),
                     TensorCodec.decode(e.getValue()), tol));
         }
         compareState(cmp, opt, m.path("final_state_dict"), tol);

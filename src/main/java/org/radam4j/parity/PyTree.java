@@ -61,7 +61,7 @@ public final class PyTree {
             return m;
         }
         Map<Object, Object> m = new LinkedHashMap<>();
-        n.fields().forEachRemaining(e -> m.put(e.getKey(), toJava(e.getValue())));
+        n.properties().forEach(e -> m.put(e.getKey(), toJava(e.getValue())));
         return m;
     }
 
