@@ -1,77 +1,149 @@
-// JNI entry of org.radam4j.FusedKernel: a whole group's step in one call.
+// JNI entry of org.radam4j.internal.FusedKernel. Every entry runs between API_BEGIN and API_END, which turn any
+// C++ exception into a Java one: none may cross JNI.
 #include <jni.h>
 
+#include <new>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "radam_fused.h"
 
 namespace {
 
+// Thrown when a Java exception is already pending: API_END returns without adding another.
+struct JavaPending {};
 
-void throw_illegal(JNIEnv* env, const char* message) {
-    jclass c = env->FindClass("java/lang/IllegalArgumentException");
+void throw_java(JNIEnv* env, const char* cls, const char* message) {
+    if (env->ExceptionCheck()) return;
+    jclass c = env->FindClass(cls);
     if (c) env->ThrowNew(c, message);
 }
 
+void check(JNIEnv* env) {
+    if (env->ExceptionCheck()) throw JavaPending{};
+}
+
+jfieldID field(JNIEnv* env, jclass cls, const char* name, const char* sig) {
+    jfieldID id = env->GetFieldID(cls, name, sig);
+    check(env);
+    return id;
+}
+
+// The named fields of a Java record, read once each.
+class Record {
+public:
+    Record(JNIEnv* env, jobject obj) : env_(env), obj_(obj), cls_(env->GetObjectClass(obj)) { check(env); }
+    double d(const char* name) { return env_->GetDoubleField(obj_, field(env_, cls_, name, "D")); }
+    int i(const char* name) { return env_->GetIntField(obj_, field(env_, cls_, name, "I")); }
+    bool z(const char* name) { return env_->GetBooleanField(obj_, field(env_, cls_, name, "Z")) == JNI_TRUE; }
+    jsize length(const char* name, const char* sig) {
+        jarray a = static_cast<jarray>(env_->GetObjectField(obj_, field(env_, cls_, name, sig)));
+        check(env_);
+        if (!a) throw std::invalid_argument(std::string("FusedKernel: ") + name + " is null");
+        const jsize n = env_->GetArrayLength(a);
+        env_->DeleteLocalRef(a);
+        return n;
+    }
+    template <typename T, typename A>
+    std::vector<T> array(const char* name, const char* sig, jsize n,
+                         void (JNIEnv::*get)(A, jsize, jsize, T*)) {
+        if (length(name, sig) != n) throw std::invalid_argument(std::string("FusedKernel: ") + name + " has the wrong length");
+        A a = static_cast<A>(env_->GetObjectField(obj_, field(env_, cls_, name, sig)));
+        check(env_);
+        std::vector<T> out(static_cast<size_t>(n));
+        (env_->*get)(a, 0, n, out.data());
+        env_->DeleteLocalRef(a);
+        check(env_);
+        return out;
+    }
+
+private:
+    JNIEnv* env_;
+    jobject obj_;
+    jclass cls_;
+};
+
 }  // namespace
 
-extern "C" JNIEXPORT void JNICALL Java_org_radam4j_FusedKernel_step(
-    JNIEnv* env, jclass, jlongArray params, jlongArray grads, jlongArray expAvgs, jlongArray expAvgSqs,
-    jlongArray numels, jint dtype, jdoubleArray bc1s,
-    jdoubleArray sqrtBc2s, jdoubleArray rects, jbooleanArray rectified, jdouble lr, jdouble beta1, jdouble beta2,
-    jdouble eps, jdouble weightDecay, jdouble decayFactor, jboolean decoupled, jboolean maximize, jint threads) {
-    if (!params || !grads || !expAvgs || !expAvgSqs || !numels || !bc1s || !sqrtBc2s || !rects || !rectified) {
-        throw_illegal(env, "FusedKernel.step: null array");
-        return;
+#define API_BEGIN() try {
+#define API_END(ret)                                                                                   \
+    }                                                                                                  \
+    catch (const JavaPending&) {                                                                       \
+        return ret;                                                                                    \
+    }                                                                                                  \
+    catch (const std::invalid_argument& e) {                                                           \
+        throw_java(env, "java/lang/IllegalArgumentException", e.what());                               \
+        return ret;                                                                                    \
+    }                                                                                                  \
+    catch (const std::bad_alloc&) {                                                                    \
+        throw_java(env, "java/lang/OutOfMemoryError", "radam4j's fused kernel: out of native memory"); \
+        return ret;                                                                                    \
+    }                                                                                                  \
+    catch (const std::exception& e) {                                                                  \
+        throw_java(env, "java/lang/IllegalStateException", e.what());                                  \
+        return ret;                                                                                    \
+    }                                                                                                  \
+    catch (...) {                                                                                      \
+        throw_java(env, "java/lang/IllegalStateException", "radam4j's fused kernel: unknown native error"); \
+        return ret;                                                                                    \
     }
-    const jsize n = env->GetArrayLength(params);
-    if (env->GetArrayLength(grads) != n || env->GetArrayLength(expAvgs) != n || env->GetArrayLength(expAvgSqs) != n
-        || env->GetArrayLength(numels) != n || env->GetArrayLength(bc1s) != n || env->GetArrayLength(sqrtBc2s) != n
-        || env->GetArrayLength(rects) != n || env->GetArrayLength(rectified) != n) {
-        throw_illegal(env, "FusedKernel.step: arrays of different lengths");
-        return;
-    }
+
+extern "C" JNIEXPORT void JNICALL Java_org_radam4j_internal_FusedKernel_step(JNIEnv* env, jclass, jobject group,
+                                                                            jobject batch, jint threads) {
+    API_BEGIN()
+    if (!group || !batch) throw std::invalid_argument("FusedKernel.step: null group or batch");
+    Record g(env, group);
+    radam4j::GroupScalars gs{g.d("beta1"), g.d("beta2"), g.d("eps"), g.d("weightDecay"), g.d("decayFactor"),
+                             g.d("lr"), g.z("decoupled") ? 1 : 0, g.z("maximize") ? 1 : 0};
+    check(env);
+    Record b(env, batch);
+    const int dtype = b.i("dtype");
+    check(env);
     if (dtype < radam4j::DTYPE_FLOAT32 || dtype > radam4j::DTYPE_FLOAT16) {
-        throw_illegal(env, "FusedKernel.step: unknown dtype code");
-        return;
+        throw std::invalid_argument("FusedKernel.step: unknown dtype code");
     }
-    std::vector<jlong> p(n), g(n), m(n), v(n), len(n);
-    std::vector<jdouble> b1(n), sb2(n), rc(n);
-    std::vector<jboolean> rf(n);
-    env->GetLongArrayRegion(params, 0, n, p.data());
-    env->GetLongArrayRegion(grads, 0, n, g.data());
-    env->GetLongArrayRegion(expAvgs, 0, n, m.data());
-    env->GetLongArrayRegion(expAvgSqs, 0, n, v.data());
-    env->GetLongArrayRegion(numels, 0, n, len.data());
-    env->GetDoubleArrayRegion(bc1s, 0, n, b1.data());
-    env->GetDoubleArrayRegion(sqrtBc2s, 0, n, sb2.data());
-    env->GetDoubleArrayRegion(rects, 0, n, rc.data());
-    env->GetBooleanArrayRegion(rectified, 0, n, rf.data());
-    radam4j::GroupScalars gs{beta1, beta2, eps, weightDecay, decayFactor, lr, decoupled ? 1 : 0, maximize ? 1 : 0};
+    const jsize n = b.length("params", "[J");
+    auto p = b.array<jlong, jlongArray>("params", "[J", n, &JNIEnv::GetLongArrayRegion);
+    auto gr = b.array<jlong, jlongArray>("grads", "[J", n, &JNIEnv::GetLongArrayRegion);
+    auto m = b.array<jlong, jlongArray>("expAvgs", "[J", n, &JNIEnv::GetLongArrayRegion);
+    auto v = b.array<jlong, jlongArray>("expAvgSqs", "[J", n, &JNIEnv::GetLongArrayRegion);
+    auto len = b.array<jlong, jlongArray>("numels", "[J", n, &JNIEnv::GetLongArrayRegion);
+    auto bc1 = b.array<jdouble, jdoubleArray>("bc1s", "[D", n, &JNIEnv::GetDoubleArrayRegion);
+    auto sbc2 = b.array<jdouble, jdoubleArray>("sqrtBc2s", "[D", n, &JNIEnv::GetDoubleArrayRegion);
+    auto rect = b.array<jdouble, jdoubleArray>("rects", "[D", n, &JNIEnv::GetDoubleArrayRegion);
+    auto rf = b.array<jboolean, jbooleanArray>("rectified", "[Z", n, &JNIEnv::GetBooleanArrayRegion);
     std::vector<radam4j::Work> work;
-    work.reserve(n);
+    work.reserve(static_cast<size_t>(n));
     for (jsize i = 0; i < n; ++i) {
-        if ((len[i] > 0 && (!p[i] || !g[i] || !m[i] || !v[i])) || len[i] < 0) {
-            throw_illegal(env, "FusedKernel.step: a null data pointer or a negative length");
-            return;
+        if ((len[i] > 0 && (!p[i] || !gr[i] || !m[i] || !v[i])) || len[i] < 0) {
+            throw std::invalid_argument("FusedKernel.step: a null data pointer or a negative length");
         }
-        work.push_back({reinterpret_cast<void*>(p[i]), reinterpret_cast<const void*>(g[i]),
+        work.push_back({reinterpret_cast<void*>(p[i]), reinterpret_cast<const void*>(gr[i]),
                         reinterpret_cast<void*>(m[i]), reinterpret_cast<void*>(v[i]), len[i], dtype,
-                        {b1[i], sb2[i], rc[i], rf[i] ? 1 : 0}, &gs});
+                        {bc1[i], sbc2[i], rect[i], rf[i] ? 1 : 0}, &gs});
     }
     radam4j::fused_step(work, threads < 1 ? 1 : threads);
+    API_END(void())
 }
 
-extern "C" JNIEXPORT jstring JNICALL Java_org_radam4j_FusedKernel_isa(JNIEnv* env, jclass) {
+extern "C" JNIEXPORT jstring JNICALL Java_org_radam4j_internal_FusedKernel_isa(JNIEnv* env, jclass) {
+    API_BEGIN()
     return env->NewStringUTF(radam4j::isa());
+    API_END(nullptr)
 }
 
-extern "C" JNIEXPORT jdouble JNICALL Java_org_radam4j_FusedKernel_streamGbps(JNIEnv*, jclass, jlong n, jint threads,
-                                                                         jint reps) {
-    if (n <= 0 || reps <= 0) return 0;
+extern "C" JNIEXPORT jdouble JNICALL Java_org_radam4j_internal_FusedKernel_streamGbps(JNIEnv* env, jclass, jlong n,
+                                                                                  jint threads, jint reps) {
+    API_BEGIN()
+    if (n <= 0 || reps <= 0) throw std::invalid_argument("FusedKernel.streamGbps: n and reps must be positive");
     return radam4j::stream_gbps(n, threads < 1 ? 1 : threads, reps);
+    API_END(0.0)
 }
 
-extern "C" JNIEXPORT void JNICALL Java_org_radam4j_FusedKernel_usePortable(JNIEnv*, jclass, jboolean portable) {
-    radam4j::use_portable(portable);
+extern "C" JNIEXPORT void JNICALL Java_org_radam4j_internal_FusedKernel_usePortable(JNIEnv* env, jclass,
+                                                                                   jboolean portable) {
+    API_BEGIN()
+    radam4j::use_portable(portable == JNI_TRUE);
+    API_END(void())
 }

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <functional>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -41,7 +42,8 @@ public:
         ensure(threads - 1);
         std::atomic<int64_t> next{0};
         std::atomic<int> done{0};
-        int helpers = std::min<int64_t>(threads - 1, chunks - 1);
+        int helpers = static_cast<int>(std::min<int64_t>(std::min<int64_t>(threads - 1, chunks - 1),
+                                                         static_cast<int64_t>(workers_.size())));
         auto task = [&]() {
             for (int64_t c; (c = next.fetch_add(1)) < chunks;) body(c);
         };
@@ -71,9 +73,13 @@ public:
     }
 
 private:
+    // Starts workers up to n; when the system refuses a thread, runs with the workers it has.
     void ensure(int n) {
-        while (static_cast<int>(workers_.size()) < n) {
-            workers_.emplace_back([this] { loop(); });
+        try {
+            while (static_cast<int>(workers_.size()) < n) {
+                workers_.emplace_back([this] { loop(); });
+            }
+        } catch (const std::system_error&) {
         }
     }
 

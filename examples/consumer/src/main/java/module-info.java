@@ -1,0 +1,4 @@
+/** A modular application that trains with radam4j. */
+module org.radam4j.example {
+    requires org.radam4j;
+}

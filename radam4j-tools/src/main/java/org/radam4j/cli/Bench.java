@@ -1,0 +1,201 @@
+package org.radam4j.cli;
+
+import static org.bytedeco.pytorch.global.torch.randn;
+
+import java.io.File;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Adam;
+import org.bytedeco.pytorch.AdamOptions;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.radam4j.internal.Benchmarks;
+import org.radam4j.internal.Dtypes;
+import org.radam4j.RAdam;
+import org.radam4j.RAdamOptions;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+/**
+ * {@code scripts/radam4j bench [--json FILE] [--steps N] [--threads T] [--rows SPEC,...] [--impl LIST]}: the
+ * median step time of RAdam's for-loop, foreach and fused paths and of libtorch's own C++ {@code Adam} (an
+ * unfused C++ optimizer doing similar work) on the same params and gradients, with the effective bandwidth at
+ * 28 bytes per float32 element (read param, grad, exp_avg, exp_avg_sq; write three), a memory-bandwidth probe
+ * and the ratios, all measured in one run.
+ */
+final class Bench {
+
+    /** One benchmark shape: {@code count} params of {@code size} elements of {@code dtype}. */
+    record Shape(int count, long size, ScalarType dtype) {
+        static Shape parse(String spec) {
+            String[] parts = spec.split(":");
+            String[] cs = parts[0].split("x");
+            if (cs.length != 2) {
+                throw new IllegalArgumentException("a row is COUNTxSIZE[:dtype], e.g. 200x4096 or 8x1000000:bfloat16, not " + spec);
+            }
+            return new Shape(Integer.parseInt(cs[0]), Long.parseLong(cs[1]),
+                    parts.length > 1 ? Dtypes.of(parts[1]) : ScalarType.Float);
+        }
+
+        String label() {
+            return count + "x" + size;
+        }
+
+        long elements() {
+            return count * size;
+        }
+
+        /** Bytes moved per step: 4 tensors read, 3 written, at the dtype's width (28 B per float32 element). */
+        double bytesPerStep() {
+            return elements() * 7.0 * (dtype == ScalarType.Float ? 4 : dtype == ScalarType.Double ? 8 : 2);
+        }
+    }
+
+    static final List<String> DEFAULT_ROWS = List.of("200x4096", "50x100000", "8x1000000", "4x16000000", "8x1000000:bfloat16");
+    static final List<String> IMPLS = List.of("forloop", "foreach", "fused", "libtorch_adam");
+
+    private Bench() {
+    }
+
+    static int run(List<String> args) throws IOException {
+        String json = null;
+        int steps = 15;
+        int threads = 2;
+        List<String> rows = DEFAULT_ROWS;
+        List<String> impls = IMPLS;
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (i + 1 >= args.size()) {
+                System.err.println("radam4j bench: " + a + " needs a value");
+                return 2;
+            }
+            String v = args.get(++i);
+            switch (a) {
+                case "--json" -> json = v;
+                case "--steps" -> steps = Integer.parseInt(v);
+                case "--threads" -> threads = Integer.parseInt(v);
+                case "--rows" -> rows = Arrays.asList(v.split(","));
+                case "--impl" -> impls = Arrays.asList(v.split(","));
+                default -> {
+                    System.err.println("radam4j bench: unknown option " + a);
+                    return 2;
+                }
+            }
+        }
+        if (steps < 10) {
+            System.err.println("radam4j bench: --steps must be at least 10");
+            return 2;
+        }
+        for (String impl : impls) {
+            if (!IMPLS.contains(impl)) {
+                System.err.println("radam4j bench: unknown impl " + impl + " (" + String.join(", ", IMPLS) + ")");
+                return 2;
+            }
+        }
+        if (impls.contains("fused") && Benchmarks.fusedUnavailableReason() != null) {
+            System.err.println("radam4j bench: " + Benchmarks.fusedUnavailableReason());
+            return 1;
+        }
+        torch.set_num_threads(threads);
+        double bandwidth = Benchmarks.memoryBandwidthGbps(32_000_000, threads, 5);
+        System.out.println(String.format(Locale.ROOT, "radam4j bench: %d threads, median of %d steps after at least 3 warm-up steps and 0.5 s; "
+                + "fused kernel: %s", torch.get_num_threads(), steps, Benchmarks.fusedInstructionSet()));
+        System.out.println(String.format(Locale.ROOT, "memory bandwidth (read 4 x 128 MB, write 3 back, no arithmetic): "
+                + "%.1f GB/s", bandwidth));
+        System.out.println(String.format(Locale.ROOT, "%-12s %-9s %-14s %11s %9s %9s", "params", "dtype", "impl", "ms/step",
+                "GB/s", "of bw"));
+        List<Map<String, Object>> out = new ArrayList<>();
+        for (String spec : rows) {
+            Shape shape = Shape.parse(spec);
+            Map<String, Double> medians = new LinkedHashMap<>();
+            for (String impl : impls) {
+                double ms = measure(shape, impl, steps);
+                medians.put(impl, ms);
+                double gbps = shape.bytesPerStep() / (ms / 1e3) / 1e9;
+                System.out.println(String.format(Locale.ROOT, "%-12s %-9s %-14s %11.3f %9.2f %8.0f%%", shape.label(),
+                        Dtypes.name(shape.dtype()), impl, ms, gbps, 100 * gbps / bandwidth));
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("params", shape.label());
+                row.put("dtype", Dtypes.name(shape.dtype()));
+                row.put("impl", impl);
+                row.put("median_ms", ms);
+                row.put("gbps", gbps);
+                out.add(row);
+            }
+            Double fused = medians.get("fused");
+            if (fused != null && medians.size() > 1) {
+                StringBuilder ratios = new StringBuilder("  fused is");
+                for (Map.Entry<String, Double> e : medians.entrySet()) {
+                    if (!e.getKey().equals("fused")) {
+                        ratios.append(String.format(Locale.ROOT, " %.1fx %s,", e.getValue() / fused, e.getKey()));
+                    }
+                }
+                System.out.println(ratios.substring(0, ratios.length() - 1) + " (times faster)");
+            }
+        }
+        if (json != null) {
+            Map<String, Object> doc = new LinkedHashMap<>();
+            doc.put("threads", threads);
+            doc.put("bandwidth_gbps", bandwidth);
+            doc.put("rows", out);
+            new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(new File(json), doc);
+        }
+        return 0;
+    }
+
+    /** Median milliseconds per step of one implementation on fresh params with fixed gradients. */
+    static double measure(Shape shape, String impl, int steps) {
+        try (PointerScope scope = new PointerScope()) {
+            torch.manual_seed(0);
+            List<Tensor> params = new ArrayList<>();
+            for (int i = 0; i < shape.count(); i++) {
+                Tensor p = randn(shape.size()).to(shape.dtype());
+                p.requires_grad_(true);
+                p.mutable_grad().put(randn(shape.size()).to(shape.dtype()));
+                params.add(p);
+            }
+            Runnable step;
+            if (impl.equals("libtorch_adam")) {
+                try (AdamOptions o = new AdamOptions(1e-3)) {
+                    o.weight_decay().put(1e-2);
+                    Adam adam = new Adam(new TensorVector(params.toArray(new Tensor[0])), o);
+                    step = adam::step;
+                }
+            } else {
+                RAdamOptions.Builder b = RAdamOptions.builder().lr(1e-3).weightDecay(1e-2).decoupledWeightDecay(true);
+                switch (impl) {
+                    case "forloop" -> b.foreach(false);
+                    case "foreach" -> b.foreach(true);
+                    default -> b.fused(true);
+                }
+                RAdam opt = new RAdam(params, b.build());
+                step = opt::step;
+            }
+            long warmUntil = System.nanoTime() + 500_000_000L;
+            for (int i = 0; i < 3 || System.nanoTime() < warmUntil; i++) {
+                try (PointerScope s = new PointerScope()) {
+                    step.run();
+                }
+            }
+            double[] ms = new double[steps];
+            for (int i = 0; i < steps; i++) {
+                long t0 = System.nanoTime();
+                try (PointerScope s = new PointerScope()) {
+                    step.run();
+                }
+                ms[i] = (System.nanoTime() - t0) / 1e6;
+            }
+            Arrays.sort(ms);
+            return steps % 2 == 1 ? ms[steps / 2] : (ms[steps / 2 - 1] + ms[steps / 2]) / 2;
+        }
+    }
+}

@@ -1,0 +1,130 @@
+package org.radam4j.cli;
+
+import org.radam4j.Libtorch;
+
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.radam4j.parity.Impl;
+import org.radam4j.parity.Outcome;
+import org.radam4j.parity.ParityRunner;
+
+/** The {@code scripts/radam4j} command line: {@code demo}, {@code parity}. */
+public final class Main {
+
+    private Main() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length == 0) {
+            usage();
+            System.exit(2);
+        }
+        Libtorch.load();
+        int rc = switch (args[0]) {
+            case "parity" -> parity(List.of(args).subList(1, args.length));
+            case "demo" -> Demo.run(List.of(args).subList(1, args.length));
+            case "soak" -> Soak.run(List.of(args).subList(1, args.length));
+            case "bench" -> Bench.run(List.of(args).subList(1, args.length));
+            case "fuzz" -> Fuzz.run(List.of(args).subList(1, args.length));
+            case "help", "--help", "-h" -> {
+                usage();
+                yield 0;
+            }
+            default -> {
+                System.err.println("radam4j: unknown command '" + args[0] + "'");
+                usage();
+                yield 2;
+            }
+        };
+        System.exit(rc);
+    }
+
+    private static void usage() {
+        System.err.println("""
+                usage: scripts/radam4j <command> [options]
+                  demo                       train a small network with RAdam and compare its losses with PyTorch's
+                  bench [--json FILE] [--rows 200x4096,...] [--impl forloop,foreach,fused,libtorch_adam] [--steps N] [--threads T]
+                                             median step time per path, effective GB/s and ratios
+                  soak [--steps N] [--impl forloop,foreach,fused] [--zero-grad none|zero]
+                                             train for N steps per path and report RSS and live native handles
+                  fuzz [--maps N] [--files N] [--seed S] [--golden DIR]
+                                             feed loadStateDict generated maps and TorchFiles damaged checkpoints
+                  parity [--impl auto|forloop|foreach|fused] [--save-state-dicts DIR] FILE.json...
+                                             replay PyTorch-recorded trajectories and report per case""");
+    }
+
+    static int parity(List<String> args) throws Exception {
+        Impl impl = Impl.AUTO;
+        List<File> files = new ArrayList<>();
+        String saveDir = null;
+        for (int i = 0; i < args.size(); i++) {
+            String a = args.get(i);
+            if (a.equals("--impl") || a.equals("--save-state-dicts")) {
+                if (i + 1 >= args.size()) {
+                    System.err.println("radam4j parity: " + a + " needs a value");
+                    return 2;
+                }
+                String v = args.get(++i);
+                if (a.equals("--impl")) {
+                    try {
+                        impl = Impl.parse(v);
+                    } catch (IllegalArgumentException e) {
+                        System.err.println("radam4j parity: " + e.getMessage());
+                        return 2;
+                    }
+                } else {
+                    saveDir = v;
+                }
+            } else if (a.startsWith("--impl=")) {
+                impl = Impl.parse(a.substring(7));
+            } else if (a.startsWith("--")) {
+                System.err.println("radam4j parity: unknown option " + a);
+                return 2;
+            } else {
+                files.add(new File(a));
+            }
+        }
+        if (files.isEmpty()) {
+            System.err.println("radam4j parity: no golden file given");
+            return 2;
+        }
+        java.nio.file.Path save = null;
+        if (saveDir != null) {
+            save = java.nio.file.Path.of(saveDir);
+            java.nio.file.Files.createDirectories(save);
+        }
+        int passed = 0;
+        int failed = 0;
+        int skipped = 0;
+        for (File f : files) {
+            if (!f.isFile()) {
+                System.out.println(f + ": FAIL no such file");
+                failed++;
+                continue;
+            }
+            List<Outcome> outcomes;
+            ParityRunner runner = new ParityRunner(new ParityRunner.Settings(impl, save,
+                    f.getAbsoluteFile().getParentFile().toPath()));
+            try {
+                outcomes = runner.run(ParityRunner.read(f), o -> System.out.println(o.line()));
+            } catch (IllegalArgumentException e) {
+                System.out.println(f + ": FAIL " + e.getMessage());
+                failed++;
+                continue;
+            }
+            for (Outcome o : outcomes) {
+                if (o.passed()) {
+                    passed++;
+                } else if (o.status() == Outcome.Status.SKIPPED) {
+                    skipped++;
+                } else {
+                    failed++;
+                }
+            }
+        }
+        System.out.println(passed + " passed, " + failed + " failed, " + skipped + " skipped");
+        return failed > 0 ? 1 : 0;
+    }
+}

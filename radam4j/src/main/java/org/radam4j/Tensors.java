@@ -1,0 +1,152 @@
+package org.radam4j;
+
+import org.radam4j.internal.Dtypes;
+
+import static org.bytedeco.pytorch.global.torch.empty_like;
+import static org.bytedeco.pytorch.global.torch.zeros;
+
+import java.util.Arrays;
+
+import org.bytedeco.javacpp.Pointer;
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
+import org.bytedeco.pytorch.DeviceOptional;
+import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+
+/** Small tensor facts and helpers the optimizer core needs, in one place. */
+final class Tensors {
+
+    private Tensors() {
+    }
+
+    /**
+     * Takes a native handle out of the caller's innermost {@link PointerScope}, for handles the optimizer keeps
+     * (state, its own handles of the params): a training loop wrapped in a scope must not free them. Call it
+     * right after creating the handle: JavaCPP attaches new handles to the innermost scope only, and
+     * {@code detach} releases a reference whether or not the scope held the handle.
+     */
+    static <P extends Pointer> P keep(P t) {
+        PointerScope scope = PointerScope.getInnerScope();
+        if (scope != null && t.referenceCount() > 0) {
+            t.retainReference();
+            scope.detach(t);
+        }
+        return t;
+    }
+
+    /** A key that is the same for every Java handle of one tensor (its TensorImpl's address). */
+    static long identity(Tensor t) {
+        return t.unsafeGetTensorImpl().address();
+    }
+
+    /**
+     * The param's gradient, or {@code null} when it has none: a reference to the param's own gradient field (no
+     * new handle, so nothing to free), valid until the gradient is reassigned.
+     */
+    static Tensor gradOf(Tensor p) {
+        Tensor ref = p.grad();
+        if (ref == null || ref.isNull() || !ref.defined()) {
+            return null;
+        }
+        return ref;
+    }
+
+    /** Why {@code grad} cannot be the gradient of {@code p}, or {@code null} when it can. */
+    static String gradMismatch(Tensor p, Tensor g) {
+        if (Dtypes.of(g) != Dtypes.of(p)) {
+            return "has dtype " + Dtypes.name(g) + " but the param has dtype " + Dtypes.name(p);
+        }
+        if (!(g.is_cpu() && p.is_cpu()) && !deviceName(g).equals(deviceName(p))) {
+            return "is on device " + deviceName(g) + " but the param is on device " + deviceName(p);
+        }
+        boolean same = g.dim() == p.dim();
+        for (long d = 0; same && d < p.dim(); d++) {
+            same = g.size(d) == p.size(d);
+        }
+        if (!same) {
+            return "has shape " + Arrays.toString(g.sizes().vec().get()) + " but the param has shape "
+                    + Arrays.toString(p.sizes().vec().get());
+        }
+        return null;
+    }
+
+    /** The device as PyTorch prints it: {@code cpu}, {@code cuda:0}, {@code meta}. */
+    static String deviceName(Tensor t) {
+        try (Device d = t.device()) {
+            return d.str().getString();
+        }
+    }
+
+    /** The device type as PyTorch names it: {@code cpu}, {@code cuda}, {@code meta}. */
+    static String deviceType(Tensor t) {
+        if (t.is_cpu()) {
+            return "cpu";
+        }
+        String n = deviceName(t);
+        int colon = n.indexOf(':');
+        return colon < 0 ? n : n.substring(0, colon);
+    }
+
+    /** {@code torch.tensor(0.0, dtype=float32)} on the CPU, or {@code torch.zeros((), dtype=float32, device=d)}. */
+    static Tensor zeroStep(Device device) {
+        try (TensorOptions o = new TensorOptions(ScalarType.Float)) {
+            if (device != null) {
+                try (DeviceOptional d = new DeviceOptional(device); TensorOptions od = o.device(d)) {
+                    return zeros(new long[0], od);
+                }
+            }
+            return zeros(new long[0], o);
+        }
+    }
+
+    /** {@code torch.zeros_like(p, memory_format=torch.preserve_format)}. */
+    static Tensor zerosLike(Tensor p) {
+        Tensor t = empty_like(p);
+        t.zero_();
+        return t;
+    }
+
+    /** PyTorch's per-param {@code zero_grad} logic. */
+    static void zeroGrad(Tensor p, boolean setToNone) {
+        Tensor g = gradOf(p);
+        if (g == null) {
+            return;
+        }
+        try (g) {
+            if (setToNone) {
+                p.mutable_grad().reset();
+            } else {
+                if (!g.is_leaf()) {
+                    g.detach_();
+                } else {
+                    g.requires_grad_(false);
+                }
+                g.zero_();
+            }
+        }
+    }
+
+    /** Python's {@code torch.typename(t)}: {@code torch.FloatTensor}, {@code torch.cuda.DoubleTensor}, ... */
+    static String typename(Tensor t) {
+        String base = switch (Dtypes.of(t)) {
+            case Float -> "Float";
+            case Double -> "Double";
+            case Half -> "Half";
+            case BFloat16 -> "BFloat16";
+            case ComplexFloat -> "ComplexFloat";
+            case ComplexDouble -> "ComplexDouble";
+            case Long -> "Long";
+            case Int -> "Int";
+            case Short -> "Short";
+            case Char -> "Char";
+            case Byte -> "Byte";
+            case Bool -> "Bool";
+            default -> Dtypes.of(t).name();
+        };
+        String type = deviceType(t);
+        return "torch." + (type.equals("cpu") ? "" : type + ".") + base + "Tensor";
+    }
+}

@@ -1,0 +1,61 @@
+package org.radam4j.internal;
+
+/**
+ * The JNI entry of the fused kernel ({@code native/radam4j_jni.cpp}): one call steps a batch of params of one
+ * dtype. The native side reads the two records by their field names and turns every C++ exception into a Java
+ * one. Loaded on first use by {@link NativeLoader}.
+ */
+public final class FusedKernel {
+
+    public static final int FLOAT32 = 0;
+    public static final int FLOAT64 = 1;
+    public static final int BFLOAT16 = 2;
+    public static final int FLOAT16 = 3;
+
+    private static final NativeLoader.Result LOADED = NativeLoader.load();
+
+    private FusedKernel() {
+    }
+
+    /**
+     * The options shared by every param of a group (C++ {@code GroupScalars}).
+     *
+     * @param decayFactor {@code 1 - lr * weightDecay}, the decoupled decay's factor
+     */
+    public record GroupScalars(double lr, double beta1, double beta2, double eps, double weightDecay, double decayFactor,
+            boolean decoupled, boolean maximize) {
+    }
+
+    /**
+     * Params of one dtype, element {@code i} of each array for param {@code i}: data addresses of the four
+     * contiguous tensors, element counts, and the step scalars computed by {@code StepScalars} (C++ {@code Work}).
+     */
+    public record ParamBatch(int dtype, long[] params, long[] grads, long[] expAvgs, long[] expAvgSqs, long[] numels,
+            double[] bc1s, double[] sqrtBc2s, double[] rects, boolean[] rectified) {
+    }
+
+    /** {@code null} when the kernel is loaded, else why not and what to do. */
+    public static String unavailableReason() {
+        return LOADED.failure();
+    }
+
+    /**
+     * Steps every param of the batch on up to {@code threads} threads.
+     *
+     * @throws IllegalArgumentException on a malformed batch (null or mismatched arrays, null data, unknown dtype)
+     * @throws IllegalStateException on a native failure
+     */
+    public static native void step(GroupScalars group, ParamBatch batch, int threads);
+
+    /**
+     * Memory bandwidth (GB/s) of a step's traffic without its arithmetic: read four float arrays of {@code n}
+     * elements, write three back (28 bytes per element), on {@code threads} threads, the best of {@code reps}.
+     */
+    public static native double streamGbps(long n, int threads, int reps);
+
+    /** Runs the portable build of the loop even where AVX2/FMA is available (for tests). */
+    public static native void usePortable(boolean portable);
+
+    /** The instruction set the kernel chose: {@code avx2+fma} or {@code portable}. */
+    public static native String isa();
+}

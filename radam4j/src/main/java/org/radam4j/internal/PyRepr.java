@@ -1,0 +1,91 @@
+package org.radam4j.internal;
+
+import org.radam4j.PyTuple;
+
+import java.math.BigDecimal;
+
+/**
+ * How Python would name and print a value: {@code repr()} of floats, so that error messages read exactly as
+ * PyTorch's do, and the Python type radam4j maps each Java value to.
+ */
+public final class PyRepr {
+
+    private PyRepr() {
+    }
+
+    /** {@code repr(float(x))}: {@code 1.0}, {@code -1e-08}, {@code 0.0001}, {@code 1e+16}, {@code nan}, {@code inf}. */
+    public static String of(double x) {
+        if (Double.isNaN(x)) {
+            return "nan";
+        }
+        if (Double.isInfinite(x)) {
+            return x > 0 ? "inf" : "-inf";
+        }
+        if (x == 0.0) {
+            return (1.0 / x < 0) ? "-0.0" : "0.0";
+        }
+        BigDecimal d = new BigDecimal(Double.toString(Math.abs(x))).stripTrailingZeros();
+        String digits = d.unscaledValue().toString();
+        int decpt = digits.length() - d.scale();
+        StringBuilder s = new StringBuilder(x < 0 ? "-" : "");
+        if (decpt <= -4 || decpt > 16) {
+            s.append(digits.charAt(0));
+            if (digits.length() > 1) {
+                s.append('.').append(digits, 1, digits.length());
+            }
+            int exp = decpt - 1;
+            s.append('e').append(exp < 0 ? '-' : '+');
+            String e = Integer.toString(Math.abs(exp));
+            s.append(e.length() < 2 ? "0" + e : e);
+        } else if (decpt <= 0) {
+            s.append("0.").append("0".repeat(-decpt)).append(digits);
+        } else if (decpt >= digits.length()) {
+            s.append(digits).append("0".repeat(decpt - digits.length())).append(".0");
+        } else {
+            s.append(digits, 0, decpt).append('.').append(digits, decpt, digits.length());
+        }
+        return s.toString();
+    }
+
+    /** How Python prints a 0-dim float tensor in a message: {@code tensor(-1.)}, {@code tensor(0.5000)}. */
+    public static String tensorScalar(double x) {
+        if (x == Math.rint(x) && !Double.isInfinite(x)) {
+            return "tensor(" + (long) x + ".)";
+        }
+        return "tensor(" + String.format(java.util.Locale.ROOT, "%.4f", x) + ")";
+    }
+
+    /** The Python type name of a Java value as radam4j maps them: {@code int}, {@code float}, {@code list}, ... */
+    public static String typeName(Object v) {
+        if (v == null) {
+            return "None";
+        } else if (v instanceof Boolean) {
+            return "bool";
+        } else if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof java.math.BigInteger) {
+            return "int";
+        } else if (v instanceof Double || v instanceof Float) {
+            return "float";
+        } else if (v instanceof String) {
+            return "str";
+        } else if (v instanceof PyTuple) {
+            return "tuple";
+        } else if (v instanceof java.util.List<?>) {
+            return "list";
+        } else if (v instanceof java.util.Map<?, ?>) {
+            return "dict";
+        } else if (v instanceof org.bytedeco.pytorch.Tensor) {
+            return "Tensor";
+        }
+        return v.getClass().getName();
+    }
+
+    /** A value for an error message: its Python type, then its value unless it is a tensor or null. */
+    public static String describe(Object v) {
+        String type = typeName(v);
+        if (v == null || v instanceof org.bytedeco.pytorch.Tensor) {
+            return type;
+        }
+        String s = String.valueOf(v);
+        return type + " " + (s.length() > 60 ? s.substring(0, 60) + "..." : s);
+    }
+}

@@ -1,0 +1,214 @@
+package org.radam4j.io;
+
+import org.radam4j.internal.TensorBytes;
+
+import java.io.ByteArrayOutputStream;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+
+import org.bytedeco.pytorch.Tensor;
+import org.radam4j.internal.Dtypes;
+import org.radam4j.PyTuple;
+
+/**
+ * Writes Java values as a pickle (protocol 2) the way PyTorch's {@code torch.save} does, with the only globals it
+ * uses: {@code torch._utils _rebuild_tensor_v2}, {@code torch <Dtype>Storage} and {@code collections OrderedDict}.
+ * Tensors become persistent storage references whose bytes the caller writes as {@code data/<key>}.
+ */
+final class PickleWriter {
+
+    /** A tensor's storage to be written as its own record. */
+    record Storage(String key, byte[] bytes) {
+    }
+
+    private static final int BATCH = 1000;
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final List<Storage> storages = new ArrayList<>();
+
+    byte[] pickle(Object root) {
+        out.write(0x80);
+        out.write(2);
+        save(root, "the value");
+        out.write('.');
+        return out.toByteArray();
+    }
+
+    List<Storage> storages() {
+        return storages;
+    }
+
+    private void save(Object v, String where) {
+        if (v == null) {
+            out.write('N');
+        } else if (v instanceof Boolean b) {
+            out.write(b ? 0x88 : 0x89);
+        } else if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte) {
+            saveLong(((Number) v).longValue());
+        } else if (v instanceof BigInteger big) {
+            saveBig(big);
+        } else if (v instanceof Double || v instanceof Float) {
+            out.write('G');
+            byte[] b = ByteBuffer.allocate(8).order(ByteOrder.BIG_ENDIAN).putDouble(((Number) v).doubleValue()).array();
+            out.writeBytes(b);
+        } else if (v instanceof String s) {
+            saveString(s);
+        } else if (v instanceof Tensor t) {
+            saveTensor(t, where);
+        } else if (v instanceof PyTuple tuple) {
+            saveTuple(tuple, where);
+        } else if (v instanceof List<?> list) {
+            out.write(']');
+            saveBatched(list.iterator(), list.size(), true, where);
+        } else if (v instanceof Map<?, ?> map) {
+            out.write('}');
+            List<Object> flat = new ArrayList<>();
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                flat.add(e.getKey());
+                flat.add(e.getValue());
+            }
+            saveBatched(flat.iterator(), map.size(), false, where);
+        } else {
+            throw new IllegalArgumentException("cannot write " + where + ": a " + v.getClass().getName()
+                    + " (tensors, numbers, booleans, strings, null, lists, PyTuples and maps only)");
+        }
+    }
+
+    /** Python's {@code _batch_appends} / {@code _batch_setitems}: one item alone, else MARK ... APPENDS/SETITEMS. */
+    private void saveBatched(Iterator<?> it, int count, boolean list, String where) {
+        int done = 0;
+        while (done < count) {
+            int n = Math.min(BATCH, count - done);
+            if (n == 1) {
+                save(it.next(), where);
+                if (!list) {
+                    save(it.next(), where);
+                }
+                out.write(list ? 'a' : 's');
+            } else {
+                out.write('(');
+                for (int i = 0; i < n; i++) {
+                    save(it.next(), where);
+                    if (!list) {
+                        save(it.next(), where);
+                    }
+                }
+                out.write(list ? 'e' : 'u');
+            }
+            done += n;
+        }
+    }
+
+    private void saveTuple(List<?> items, String where) {
+        int n = items.size();
+        if (n == 0) {
+            out.write(')');
+            return;
+        }
+        if (n > 3) {
+            out.write('(');
+        }
+        for (Object o : items) {
+            save(o, where);
+        }
+        out.write(switch (n) {
+            case 1 -> 0x85;
+            case 2 -> 0x86;
+            case 3 -> 0x87;
+            default -> 't';
+        });
+    }
+
+    private void saveLong(long x) {
+        if (x >= 0 && x <= 0xff) {
+            out.write('K');
+            out.write((int) x);
+        } else if (x >= 0 && x <= 0xffff) {
+            out.write('M');
+            out.write((int) (x & 0xff));
+            out.write((int) (x >> 8));
+        } else if (x >= Integer.MIN_VALUE && x <= Integer.MAX_VALUE) {
+            out.write('J');
+            out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt((int) x).array());
+        } else {
+            saveBig(BigInteger.valueOf(x));
+        }
+    }
+
+    private void saveBig(BigInteger x) {
+        byte[] be = x.toByteArray();
+        if (be.length > 255) {
+            throw new IllegalArgumentException("integer too large to write: " + x);
+        }
+        out.write(0x8a);
+        out.write(be.length);
+        for (int i = be.length - 1; i >= 0; i--) {
+            out.write(be[i]);
+        }
+    }
+
+    private void saveString(String s) {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        out.write('X');
+        out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(b.length).array());
+        out.writeBytes(b);
+    }
+
+    private void global(String module, String name) {
+        out.write('c');
+        out.writeBytes((module + "\n" + name + "\n").getBytes(StandardCharsets.US_ASCII));
+    }
+
+    /**
+     * {@code _rebuild_tensor_v2((storage pid), 0, size, stride, requires_grad, OrderedDict())} over a contiguous
+     * CPU copy of the tensor, stored under the next key.
+     */
+    private void saveTensor(Tensor t, String where) {
+        if (t.isNull() || !t.defined()) {
+            throw new IllegalArgumentException("cannot write " + where + ": an undefined tensor");
+        }
+        if (t.is_sparse()) {
+            throw new IllegalArgumentException("cannot write " + where + ": a sparse tensor");
+        }
+        String storageType = StorageTypes.name(Dtypes.of(t));
+        String key = Integer.toString(storages.size());
+        storages.add(new Storage(key, TensorBytes.of(t)));
+        long[] size = t.sizes().vec().get();
+        long numel = t.numel();
+        List<Object> sizes = new ArrayList<>();
+        List<Object> strides = new ArrayList<>();
+        long stride = 1;
+        for (int i = size.length - 1; i >= 0; i--) {
+            strides.add(0, stride);
+            stride *= Math.max(size[i], 1);
+        }
+        for (long s : size) {
+            sizes.add(s);
+        }
+        global("torch._utils", "_rebuild_tensor_v2");
+        out.write('(');
+        out.write('(');
+        saveString("storage");
+        global("torch", storageType);
+        saveString(key);
+        saveString("cpu");
+        saveLong(numel);
+        out.write('t');
+        out.write('Q');
+        saveLong(0);
+        saveTuple(sizes, where);
+        saveTuple(strides, where);
+        out.write(t.requires_grad() ? 0x88 : 0x89);
+        global("collections", "OrderedDict");
+        out.write(')');
+        out.write('R');
+        out.write('t');
+        out.write('R');
+    }
+}

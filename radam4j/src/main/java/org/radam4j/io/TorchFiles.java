@@ -1,0 +1,342 @@
+package org.radam4j.io;
+
+import org.radam4j.Libtorch;
+
+import org.radam4j.internal.TensorBytes;
+
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Enumeration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.radam4j.internal.Dtypes;
+import org.radam4j.PyTuple;
+
+/**
+ * PyTorch's checkpoint files ({@code torch.save} / {@code torch.load}) from Java, without libtorch's pickler:
+ * a zip of {@code data.pkl} (pickle protocol 2) and one raw little-endian storage per tensor.
+ *
+ * <p>{@link #save} writes maps, lists, {@link PyTuple}s, tensors, numbers, booleans, strings and null using only
+ * the globals PyTorch's own {@code torch.save} uses, so {@code torch.load(path)} reads the file with its default
+ * {@code weights_only=True} in PyTorch 2.6 and later, and in older versions too. Every tensor is written as a
+ * contiguous CPU copy in its own storage (views that shared a storage no longer share it after a round trip).
+ *
+ * <p>{@link #load} reads files written by {@code torch.save} (and by {@link #save}) into Java values: dicts and
+ * {@code OrderedDict}s (a module's {@code state_dict()}) become ordered maps ({@code _metadata} is dropped),
+ * tuples {@link PyTuple}s, ints {@link Integer} or {@link Long}, floats {@link Double}, tensors CPU tensors. A
+ * file that needs anything else, or is not a well-formed checkpoint, is refused with a
+ * {@link TorchFileFormatException}; nothing in a file can crash the JVM.
+ */
+public final class TorchFiles {
+
+    static {
+        Libtorch.load();
+    }
+
+
+    private static final int ALIGNMENT = 64;
+    private static final long MAX_RECORD = Integer.MAX_VALUE - 16;
+
+    private TorchFiles() {
+    }
+
+    /**
+     * Writes {@code value} to {@code path} as {@code torch.save(value, path)} would (atomically: a temporary file
+     * in the same folder, then a rename).
+     *
+     * @throws IllegalArgumentException for a value that has no place in a PyTorch checkpoint
+     */
+    public static void save(Object value, Path path) throws IOException {
+        String name = path.getFileName().toString();
+        String archive = name.contains(".") ? name.substring(0, name.lastIndexOf('.')) : name;
+        byte[] bytes = toBytes(value, archive.isEmpty() ? "archive" : archive);
+        Path dir = path.toAbsolutePath().getParent();
+        Path tmp = Files.createTempFile(dir, ".radam4j-", ".pt.tmp");
+        try {
+            Files.write(tmp, bytes);
+            Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** The bytes {@link #save} writes, with {@code archive} as the zip's top folder. */
+    public static byte[] toBytes(Object value, String archive) throws IOException {
+        PickleWriter writer = new PickleWriter();
+        byte[] pkl = writer.pickle(value);
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        CountingStream counting = new CountingStream(buf);
+        try (ZipOutputStream zip = new ZipOutputStream(counting)) {
+            String p = archive + "/";
+            stored(zip, counting, p + "data.pkl", pkl);
+            stored(zip, counting, p + ".format_version", ascii("1"));
+            stored(zip, counting, p + ".storage_alignment", ascii(Integer.toString(ALIGNMENT)));
+            stored(zip, counting, p + "byteorder", ascii("little"));
+            for (PickleWriter.Storage s : writer.storages()) {
+                stored(zip, counting, p + "data/" + s.key(), s.bytes());
+            }
+            stored(zip, counting, p + "version", ascii("3\n"));
+            stored(zip, counting, p + ".data/serialization_id", ascii(serializationId()));
+        }
+        return buf.toByteArray();
+    }
+
+    /**
+     * Reads a checkpoint written by {@code torch.save} or {@link #save}.
+     *
+     * @throws TorchFileFormatException when the file is not a PyTorch zip checkpoint radam4j can read safely,
+     *     with what is wrong with it
+     */
+    public static Object load(Path path) throws IOException {
+        if (!Files.isRegularFile(path)) {
+            throw new java.io.FileNotFoundException(path + ": no such file");
+        }
+        ZipFile zip;
+        try {
+            zip = new ZipFile(path.toFile());
+        } catch (ZipException e) {
+            throw new TorchFileFormatException(path + " is not a PyTorch checkpoint: it is not a zip archive (" + e.getMessage()
+                    + "); files from torch.save before PyTorch 1.6 (the legacy format) are not supported");
+        }
+        try (zip; PointerScope scope = new PointerScope()) {
+            Object value = read(zip, path.toString());
+            keepTensors(value, java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
+            return value;
+        } catch (TorchFileFormatException e) {
+            throw e;
+        } catch (IOException e) {
+            throw new TorchFileFormatException(path + " is a damaged zip archive: " + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : " " + e.getMessage()), e);
+        } catch (RuntimeException e) {
+            throw new TorchFileFormatException(path + " could not be read: " + e.getMessage(), e);
+        }
+    }
+
+    private static Object read(ZipFile zip, String where) throws IOException {
+        String prefix = null;
+        Map<String, ZipEntry> entries = new HashMap<>();
+        for (Enumeration<? extends ZipEntry> e = zip.entries(); e.hasMoreElements();) {
+            ZipEntry z = e.nextElement();
+            entries.put(z.getName(), z);
+            if (z.getName().endsWith("/data.pkl") && z.getName().indexOf('/') == z.getName().length() - "/data.pkl".length()) {
+                prefix = z.getName().substring(0, z.getName().length() - "data.pkl".length());
+            }
+        }
+        if (prefix == null) {
+            throw new TorchFileFormatException(where + " is not a PyTorch checkpoint: the zip has no <archive>/data.pkl");
+        }
+        ZipEntry order = entries.get(prefix + "byteorder");
+        if (order != null && !new String(record(zip, order, where), StandardCharsets.US_ASCII).equals("little")) {
+            throw new TorchFileFormatException(where + " was written on a big-endian machine, which radam4j does not read");
+        }
+        byte[] pkl = record(zip, entries.get(prefix + "data.pkl"), where);
+        final String p = prefix;
+        Map<String, Tensor> loaded = new HashMap<>();
+        PickleReader reader = new PickleReader(pkl, pid -> storage(zip, entries, p, pid, loaded, where), TorchFiles::rebuild);
+        return reader.read();
+    }
+
+    private static Tensor storage(ZipFile zip, Map<String, ZipEntry> entries, String prefix, PyTuple pid,
+            Map<String, Tensor> loaded, String where) throws TorchFileFormatException {
+        if (pid.size() != 5 || !"storage".equals(pid.get(0)) || !(pid.get(1) instanceof PickleReader.Global g)
+                || !(pid.get(2) instanceof String key) || !(pid.get(3) instanceof String)
+                || !(pid.get(4) instanceof Integer || pid.get(4) instanceof Long)) {
+            throw new TorchFileFormatException(where + ": a persistent id is not ('storage', type, key, location, numel): " + pid);
+        }
+        ScalarType type = StorageTypes.of(g.name());
+        if (type == null || !g.module().equals("torch")) {
+            throw new TorchFileFormatException(where + ": unknown storage type " + g.module() + "." + g.name());
+        }
+        long numel = ((Number) pid.get(4)).longValue();
+        Tensor cached = loaded.get(key);
+        if (cached != null) {
+            return cached;
+        }
+        ZipEntry e = entries.get(prefix + "data/" + key);
+        if (e == null) {
+            throw new TorchFileFormatException(where + ": the storage data/" + key + " is missing from the archive");
+        }
+        byte[] bytes;
+        try {
+            bytes = record(zip, e, where);
+        } catch (IOException ex) {
+            throw new TorchFileFormatException(where + ": the storage data/" + key + " cannot be read: " + ex.getMessage(), ex);
+        }
+        long expected;
+        try {
+            expected = Math.multiplyExact(numel, (long) TensorBytes.elementSize(type));
+        } catch (ArithmeticException ex) {
+            throw new TorchFileFormatException(where + ": storage " + key + " claims " + numel + " elements");
+        }
+        if (numel < 0 || bytes.length != expected) {
+            throw new TorchFileFormatException(where + ": storage " + key + " holds " + bytes.length + " bytes, but "
+                    + numel + " " + Dtypes.name(type) + " elements need " + expected);
+        }
+        Tensor t = TensorBytes.toTensor(type, new long[] {numel}, bytes);
+        loaded.put(key, t);
+        return t;
+    }
+
+    /** {@code _rebuild_tensor_v2(storage, offset, size, stride, requires_grad, hooks[, metadata])}, bounds-checked. */
+    private static Object rebuild(PyTuple a) throws TorchFileFormatException {
+        if (a.size() < 6 || a.size() > 7 || !(a.get(0) instanceof Tensor storage) || !(a.get(2) instanceof PyTuple size)
+                || !(a.get(3) instanceof PyTuple stride) || !(a.get(4) instanceof Boolean requiresGrad)) {
+            throw new TorchFileFormatException("not a valid PyTorch pickle: _rebuild_tensor_v2 with unexpected arguments");
+        }
+        long offset = integer(a.get(1), "storage offset");
+        if (size.size() != stride.size() || size.size() > 64) {
+            throw new TorchFileFormatException("not a valid PyTorch pickle: a tensor's size and stride differ in length");
+        }
+        long[] sz = new long[size.size()];
+        long[] st = new long[size.size()];
+        long last = offset;
+        boolean empty = false;
+        for (int i = 0; i < sz.length; i++) {
+            sz[i] = integer(size.get(i), "size");
+            st[i] = integer(stride.get(i), "stride");
+            if (sz[i] < 0 || st[i] < 0) {
+                throw new TorchFileFormatException("not a valid PyTorch pickle: a negative size or stride");
+            }
+            empty |= sz[i] == 0;
+            if (sz[i] > 0) {
+                try {
+                    last = Math.addExact(last, Math.multiplyExact(sz[i] - 1, st[i]));
+                } catch (ArithmeticException e) {
+                    throw new TorchFileFormatException("not a valid PyTorch pickle: a tensor's extent overflows");
+                }
+            }
+        }
+        long numel = storage.numel();
+        if (offset < 0 || (!empty && last >= numel)) {
+            throw new TorchFileFormatException("not a valid PyTorch pickle: a tensor of size " + Arrays.toString(sz)
+                    + " and stride " + Arrays.toString(st) + " at offset " + offset + " reaches past its storage of "
+                    + numel + " elements");
+        }
+        Tensor t;
+        try (org.bytedeco.pytorch.LongOptional off = new org.bytedeco.pytorch.LongOptional(offset)) {
+            t = storage.as_strided(sz, st, off).clone();
+        }
+        if (requiresGrad) {
+            t.requires_grad_(true);
+        }
+        return t;
+    }
+
+    private static long integer(Object o, String what) throws TorchFileFormatException {
+        if (o instanceof Integer || o instanceof Long) {
+            return ((Number) o).longValue();
+        }
+        throw new TorchFileFormatException("not a valid PyTorch pickle: a tensor's " + what + " is not an integer");
+    }
+
+    private static byte[] record(ZipFile zip, ZipEntry e, String where) throws IOException {
+        if (e.getSize() > MAX_RECORD) {
+            throw new TorchFileFormatException(where + ": record " + e.getName() + " is larger than 2 GB");
+        }
+        try (InputStream in = zip.getInputStream(e)) {
+            byte[] b = in.readNBytes((int) MAX_RECORD);
+            if (e.getSize() >= 0 && b.length != e.getSize()) {
+                throw new TorchFileFormatException(where + ": record " + e.getName() + " is truncated");
+            }
+            CRC32 crc = new CRC32();
+            crc.update(b);
+            if (e.getCrc() != -1 && crc.getValue() != e.getCrc()) {
+                throw new TorchFileFormatException(where + ": record " + e.getName() + " is corrupted (its CRC-32 does not match)");
+            }
+            return b;
+        }
+    }
+
+    /** Detaches the tensors of a loaded value from the reading scope, so the caller owns them. */
+    private static void keepTensors(Object v, java.util.Set<Object> seen) {
+        if (v == null || !seen.add(v)) {
+            return;
+        }
+        if (v instanceof Tensor t) {
+            t.retainReference();
+            PointerScope.getInnerScope().detach(t);
+        } else if (v instanceof Map<?, ?> m) {
+            for (Object x : new ArrayList<>(m.values())) {
+                keepTensors(x, seen);
+            }
+        } else if (v instanceof List<?> l) {
+            for (Object x : l) {
+                keepTensors(x, seen);
+            }
+        }
+    }
+
+    private static void stored(ZipOutputStream zip, CountingStream counting, String name, byte[] data) throws IOException {
+        ZipEntry e = new ZipEntry(name);
+        e.setMethod(ZipEntry.STORED);
+        e.setSize(data.length);
+        e.setCompressedSize(data.length);
+        CRC32 crc = new CRC32();
+        crc.update(data);
+        e.setCrc(crc.getValue());
+        int nameLen = name.getBytes(StandardCharsets.UTF_8).length;
+        long dataStart = counting.count + 30 + nameLen;
+        int pad = (int) ((ALIGNMENT - (dataStart + 4) % ALIGNMENT) % ALIGNMENT);
+        byte[] extra = new byte[4 + pad];
+        extra[0] = 'F';
+        extra[1] = 'B';
+        extra[2] = (byte) (pad & 0xff);
+        extra[3] = (byte) (pad >> 8);
+        e.setExtra(extra);
+        zip.putNextEntry(e);
+        zip.write(data);
+        zip.closeEntry();
+    }
+
+    private static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static String serializationId() {
+        SecureRandom r = new SecureRandom();
+        StringBuilder s = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+            s.append(r.nextInt(10));
+        }
+        return s.toString();
+    }
+
+    private static final class CountingStream extends FilterOutputStream {
+        long count;
+
+        CountingStream(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            count += len;
+        }
+    }
+}
