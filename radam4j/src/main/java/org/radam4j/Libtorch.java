@@ -54,7 +54,9 @@ public final class Libtorch {
                 if (folders == 0) {
                     throw new IllegalStateException("libtorch's natives for " + platform + " are not on the class path: add "
                             + "org.bytedeco:pytorch:2.10.0-1.5.13 with the classifier " + platform + " (or " + platform
-                            + "-gpu) to the application's dependencies (radam4j's README, \"Dependency\")");
+                            + "-gpu) to the application's dependencies (radam4j's README, \"Dependency\"); on the module path, also "
+                            + "--add-modules ALL-MODULE-PATH (or the natives' modules, e.g. org.bytedeco.pytorch." + platform.replace('-', '.')
+                            + ")");
                 }
             } catch (IOException e) {
                 throw new IllegalStateException("could not extract libtorch's natives into JavaCPP's cache (" + e.getMessage()
