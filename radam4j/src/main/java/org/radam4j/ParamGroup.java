@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.Objects;
 
 import org.bytedeco.pytorch.Tensor;
+import org.radam4j.internal.PyRepr;
 
 /**
  * One of an optimizer's param groups, live: PyTorch's {@code optimizer.param_groups[i]}. The params and their
@@ -123,9 +124,12 @@ public final class ParamGroup {
         return extras;
     }
 
+    /** As Python prints {@code optimizer.param_groups[i]}: {@code {'params': [tensor(...)], 'lr': 0.001, ...}}. */
     @Override
     public String toString() {
-        return "ParamGroup{params=" + params.size() + (paramNames != null ? ", param_names=" + paramNames : "")
-                + ", " + options.toMap() + (extras.isEmpty() ? "" : ", extras=" + extras) + "}";
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("params", params);
+        m.putAll(toMap());
+        return PyRepr.repr(m);
     }
 }

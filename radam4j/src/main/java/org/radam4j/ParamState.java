@@ -1,6 +1,7 @@
 package org.radam4j;
 
 import org.bytedeco.pytorch.Tensor;
+import org.radam4j.internal.TensorRepr;
 
 /**
  * RAdam's state of one param, as PyTorch keeps it in {@code optimizer.state[p]}: {@code step}, a 0-dim float32
@@ -12,4 +13,11 @@ import org.bytedeco.pytorch.Tensor;
  * @param expAvgSq the second moment running average
  */
 public record ParamState(Tensor step, Tensor expAvg, Tensor expAvgSq) {
+
+    /** As Python prints {@code optimizer.state[p]}: {@code {'step': tensor(3.), 'exp_avg': tensor([...]), ...}}. */
+    @Override
+    public String toString() {
+        return "{'step': " + TensorRepr.of(step) + ", 'exp_avg': " + TensorRepr.of(expAvg) + ", 'exp_avg_sq': "
+                + TensorRepr.of(expAvgSq) + "}";
+    }
 }

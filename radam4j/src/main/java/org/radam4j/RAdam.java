@@ -1,16 +1,19 @@
 package org.radam4j;
 
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.TreeMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 
+import org.radam4j.internal.PyRepr;
 import org.bytedeco.pytorch.AutoGradMode;
 import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.Tensor;
@@ -75,6 +78,47 @@ public class RAdam implements AutoCloseable {
 
     private final RAdamOptions defaults;
     private final List<ParamGroup> groups = new ArrayList<>();
+    private final List<ParamGroup> groupsView = new AbstractList<>() {
+        @Override
+        public ParamGroup get(int index) {
+            return groups.get(index);
+        }
+
+        @Override
+        public int size() {
+            return groups.size();
+        }
+
+        @Override
+        protected void removeRange(int from, int to) {
+            throw readOnly();
+        }
+
+        @Override
+        public ParamGroup remove(int index) {
+            throw readOnly();
+        }
+
+        @Override
+        public boolean removeIf(java.util.function.Predicate<? super ParamGroup> filter) {
+            throw readOnly();
+        }
+
+        @Override
+        public void add(int index, ParamGroup element) {
+            throw readOnly();
+        }
+
+        @Override
+        public ParamGroup set(int index, ParamGroup element) {
+            throw readOnly();
+        }
+
+        private UnsupportedOperationException readOnly() {
+            return new UnsupportedOperationException("paramGroups() is read-only: add a group with addParamGroup; "
+                    + "a group cannot be removed or replaced (change its options with ParamGroup.setOptions)");
+        }
+    };
     private final Map<Long, ParamState> state = new LinkedHashMap<>();
     private boolean warnedCapturable;
     private final ReentrantLock lock = new ReentrantLock();
@@ -199,10 +243,32 @@ public class RAdam implements AutoCloseable {
         return defaults;
     }
 
-    /** The param groups, in order: a live, read-only view whose groups' options can be changed. */
+    /**
+     * The param groups, in order: a live, read-only view whose groups' options can be changed. Adding goes through
+     * {@link #addParamGroup}; removing a group is refused with an {@link UnsupportedOperationException} that says
+     * so (PyTorch's list would let it happen and leave the group's state behind).
+     */
     public List<ParamGroup> paramGroups() {
         requireOpen();
-        return Collections.unmodifiableList(groups);
+        return groupsView;
+    }
+
+    /**
+     * What Python prints for the optimizer: {@code RAdam (}, then per group {@code Parameter Group i} and its keys
+     * but {@code params}, sorted, as {@code    key: value}, then {@code )}.
+     */
+    @Override
+    public String toString() {
+        if (closed) {
+            return getClass().getSimpleName() + " (closed)";
+        }
+        StringBuilder s = new StringBuilder(getClass().getSimpleName()).append(" (");
+        for (int i = 0; i < groups.size(); i++) {
+            s.append("\nParameter Group ").append(i).append('\n');
+            new TreeMap<>(groups.get(i).toMap()).forEach((k, v) -> s.append("    ").append(k).append(": ")
+                    .append(PyRepr.str(v)).append('\n'));
+        }
+        return s.append(')').toString();
     }
 
     /**

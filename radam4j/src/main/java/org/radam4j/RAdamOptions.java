@@ -245,9 +245,10 @@ public final class RAdamOptions {
         return PyRepr.describe(v);
     }
 
+    /** As Python prints {@code optimizer.defaults}: {@code {'lr': 0.001, 'betas': (0.9, 0.999), ...}}. */
     @Override
     public String toString() {
-        return "RAdamOptions" + toMap();
+        return PyRepr.repr(toMap());
     }
 
     /** Builds {@link RAdamOptions}; {@link #build()} validates with PyTorch's checks and messages. */

@@ -88,4 +88,46 @@ public final class PyRepr {
         String s = String.valueOf(v);
         return type + " " + (s.length() > 60 ? s.substring(0, 60) + "..." : s);
     }
+
+    /**
+     * Python's {@code str()} of a value as radam4j maps them: {@code None}, {@code True}, {@code 0.001},
+     * {@code (0.9, 0.999)}, {@code ['a', 'b']}, {@code {'k': 1}}, tensors as {@link TensorRepr}.
+     */
+    public static String str(Object v) {
+        return v instanceof String s ? s : repr(v);
+    }
+
+    /** Python's {@code repr()}: like {@link #str} but strings are quoted. */
+    public static String repr(Object v) {
+        if (v == null) {
+            return "None";
+        } else if (v instanceof Boolean b) {
+            return b ? "True" : "False";
+        } else if (v instanceof Double || v instanceof Float) {
+            return of(((Number) v).doubleValue());
+        } else if (v instanceof String s) {
+            return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'";
+        } else if (v instanceof org.bytedeco.pytorch.Tensor t) {
+            return TensorRepr.of(t);
+        } else if (v instanceof PyTuple t) {
+            StringBuilder s = new StringBuilder("(");
+            for (int i = 0; i < t.size(); i++) {
+                s.append(i == 0 ? "" : ", ").append(repr(t.get(i)));
+            }
+            return s.append(t.size() == 1 ? ",)" : ")").toString();
+        } else if (v instanceof java.util.List<?> l) {
+            StringBuilder s = new StringBuilder("[");
+            for (int i = 0; i < l.size(); i++) {
+                s.append(i == 0 ? "" : ", ").append(repr(l.get(i)));
+            }
+            return s.append(']').toString();
+        } else if (v instanceof java.util.Map<?, ?> m) {
+            StringBuilder s = new StringBuilder("{");
+            for (java.util.Map.Entry<?, ?> e : m.entrySet()) {
+                s.append(s.length() == 1 ? "" : ", ").append(repr(e.getKey())).append(": ").append(repr(e.getValue()));
+            }
+            return s.append('}').toString();
+        }
+        return String.valueOf(v);
+    }
 }
