@@ -24,7 +24,7 @@ import org.bytedeco.pytorch.TensorVector;
  * insertion-ordered or sorted set or map. An unordered {@link Set} or {@link Map} is refused, as Python refuses
  * a {@code set}.
  */
-public final class ParamGroupSpec {
+public final class ParamGroupSpec implements OptionSetters<ParamGroupSpec> {
 
     private final List<Tensor> params;
     private final List<String> names;
@@ -154,48 +154,10 @@ public final class ParamGroupSpec {
         return this;
     }
 
-    public ParamGroupSpec lr(double lr) {
-        return set("lr", lr);
-    }
-
-    public ParamGroupSpec lr(Tensor lr) {
-        return set("lr", lr);
-    }
-
-    public ParamGroupSpec betas(double beta1, double beta2) {
-        return set("betas", List.of(beta1, beta2));
-    }
-
-    public ParamGroupSpec eps(double eps) {
-        return set("eps", eps);
-    }
-
-    public ParamGroupSpec weightDecay(double weightDecay) {
-        return set("weight_decay", weightDecay);
-    }
-
-    public ParamGroupSpec decoupledWeightDecay(boolean decoupled) {
-        return set("decoupled_weight_decay", decoupled);
-    }
-
-    public ParamGroupSpec foreach(Boolean foreach) {
-        return set("foreach", foreach);
-    }
-
-    public ParamGroupSpec maximize(boolean maximize) {
-        return set("maximize", maximize);
-    }
-
-    public ParamGroupSpec capturable(boolean capturable) {
-        return set("capturable", capturable);
-    }
-
-    public ParamGroupSpec differentiable(boolean differentiable) {
-        return set("differentiable", differentiable);
-    }
-
-    public ParamGroupSpec fused(boolean fused) {
-        return set("fused", fused);
+    /** Overrides an option; the value is checked when the group is added. */
+    @Override
+    public ParamGroupSpec set(RAdamOption option, Object value) {
+        return set(option.key(), value);
     }
 
     List<Tensor> params() {

@@ -4,10 +4,11 @@ import org.radam4j.internal.PyRepr;
 
 import org.radam4j.internal.Dtypes;
 
+import java.util.Arrays;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 
 import org.bytedeco.pytorch.Tensor;
 
@@ -28,42 +29,18 @@ import org.bytedeco.pytorch.Tensor;
 public final class RAdamOptions {
 
     /** The option keys in PyTorch 2.11's order, as they appear in a param group ({@code fused}, ours, follows when set). */
-    public static final List<String> KEYS = List.of("lr", "betas", "eps", "weight_decay", "maximize", "foreach",
-            "capturable", "decoupled_weight_decay", "differentiable");
+    public static final List<String> KEYS = Arrays.stream(RAdamOption.values()).filter(RAdamOption::isPyTorch)
+            .map(RAdamOption::key).toList();
 
     /** Whether a param group key is an option (PyTorch's {@link #KEYS}, and radam4j's {@code fused}). */
     public static boolean isOption(String key) {
-        return KEYS.contains(key) || key.equals("fused");
+        return RAdamOption.of(key) != null;
     }
 
-    private final double lr;
-    private final Tensor lrTensor;
-    private final double beta1;
-    private final double beta2;
-    private final double eps;
-    private final double weightDecay;
-    private final boolean weightDecayIsInt;
-    private final boolean decoupledWeightDecay;
-    private final Boolean foreach;
-    private final boolean maximize;
-    private final boolean capturable;
-    private final boolean differentiable;
-    private final boolean fused;
+    private final EnumMap<RAdamOption, Object> values;
 
-    private RAdamOptions(Builder b) {
-        this.lr = b.lr;
-        this.lrTensor = b.lrTensor;
-        this.beta1 = b.beta1;
-        this.beta2 = b.beta2;
-        this.eps = b.eps;
-        this.weightDecay = b.weightDecay;
-        this.weightDecayIsInt = b.weightDecayIsInt;
-        this.decoupledWeightDecay = b.decoupledWeightDecay;
-        this.foreach = b.foreach;
-        this.maximize = b.maximize;
-        this.capturable = b.capturable;
-        this.differentiable = b.differentiable;
-        this.fused = b.fused;
+    private RAdamOptions(EnumMap<RAdamOption, Object> values) {
+        this.values = values;
     }
 
     /** PyTorch's defaults: {@code lr=1e-3, betas=(0.9, 0.999), eps=1e-8}, everything else off. */
@@ -72,26 +49,25 @@ public final class RAdamOptions {
     }
 
     public static Builder builder() {
-        return new Builder();
+        return new Builder(null);
     }
 
     /** A builder that starts from these options. */
     public Builder toBuilder() {
-        Builder b = new Builder();
-        b.lr = lr;
-        b.lrTensor = lrTensor;
-        b.beta1 = beta1;
-        b.beta2 = beta2;
-        b.eps = eps;
-        b.weightDecay = weightDecay;
-        b.weightDecayIsInt = weightDecayIsInt;
-        b.decoupledWeightDecay = decoupledWeightDecay;
-        b.foreach = foreach;
-        b.maximize = maximize;
-        b.capturable = capturable;
-        b.differentiable = differentiable;
-        b.fused = fused;
-        return b;
+        return new Builder(values);
+    }
+
+    /** An option's value in its stored form (see {@link RAdamOption}). */
+    public Object get(RAdamOption option) {
+        return values.get(option);
+    }
+
+    private double number(RAdamOption option) {
+        return ((Number) values.get(option)).doubleValue();
+    }
+
+    private boolean flag(RAdamOption option) {
+        return (Boolean) values.get(option);
     }
 
     /**
@@ -99,53 +75,53 @@ public final class RAdamOptions {
      * synchronisation on CUDA).
      */
     public double lr() {
-        return lrTensor == null ? lr : lrTensor.item_double();
+        return lrTensor() == null ? number(RAdamOption.LR) : lrTensor().item_double();
     }
 
     /** The learning rate tensor, or {@code null} when lr is a double. */
     public Tensor lrTensor() {
-        return lrTensor;
+        return values.get(RAdamOption.LR) instanceof Tensor t ? t : null;
     }
 
     public boolean lrIsTensor() {
-        return lrTensor != null;
+        return lrTensor() != null;
     }
 
     public double beta1() {
-        return beta1;
+        return ((Number) ((PyTuple) values.get(RAdamOption.BETAS)).get(0)).doubleValue();
     }
 
     public double beta2() {
-        return beta2;
+        return ((Number) ((PyTuple) values.get(RAdamOption.BETAS)).get(1)).doubleValue();
     }
 
     public double eps() {
-        return eps;
+        return number(RAdamOption.EPS);
     }
 
     public double weightDecay() {
-        return weightDecay;
+        return number(RAdamOption.WEIGHT_DECAY);
     }
 
     public boolean decoupledWeightDecay() {
-        return decoupledWeightDecay;
+        return flag(RAdamOption.DECOUPLED_WEIGHT_DECAY);
     }
 
     /** {@code null}: choose (foreach on CUDA, the for-loop otherwise). */
     public Boolean foreach() {
-        return foreach;
+        return (Boolean) values.get(RAdamOption.FOREACH);
     }
 
     public boolean maximize() {
-        return maximize;
+        return flag(RAdamOption.MAXIMIZE);
     }
 
     public boolean capturable() {
-        return capturable;
+        return flag(RAdamOption.CAPTURABLE);
     }
 
     public boolean differentiable() {
-        return differentiable;
+        return flag(RAdamOption.DIFFERENTIABLE);
     }
 
     /**
@@ -153,7 +129,7 @@ public final class RAdamOptions {
      * {@code differentiable}, {@code capturable} or {@code foreach=true}.
      */
     public boolean fused() {
-        return fused;
+        return flag(RAdamOption.FUSED);
     }
 
     /** Changes only the learning rate; shorthand for {@code toBuilder().lr(lr).build()}. */
@@ -165,84 +141,32 @@ public final class RAdamOptions {
      * These options as a Python-style param group map in PyTorch's key order ({@link #KEYS}): lr as a
      * {@link Double} or a {@link Tensor}, betas as a {@link PyTuple} of two doubles (a 2-element list that files
      * store as a tuple), weight_decay as PyTorch's int {@code 0} when left at its default (or given as an
-     * integer) and a Double otherwise, foreach as a Boolean or {@code null}.
+     * integer) and a Double otherwise, foreach as a Boolean or {@code null}; {@code fused} only when true.
      */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("lr", lrTensor != null ? lrTensor : (Object) lr);
-        m.put("betas", PyTuple.of(beta1, beta2));
-        m.put("eps", eps);
-        m.put("weight_decay", weightDecayIsInt ? (Object) (int) weightDecay : (Object) weightDecay);
-        m.put("maximize", maximize);
-        m.put("foreach", foreach);
-        m.put("capturable", capturable);
-        m.put("decoupled_weight_decay", decoupledWeightDecay);
-        m.put("differentiable", differentiable);
-        if (fused) {
-            m.put("fused", true);
+        for (RAdamOption o : RAdamOption.values()) {
+            if (o.isPyTorch() || Boolean.TRUE.equals(values.get(o))) {
+                m.put(o.key(), values.get(o));
+            }
         }
         return m;
     }
 
     /**
-     * Options from a Python-style map: the keys of {@link #KEYS} that {@code values} holds override
-     * {@code base}; other keys are ignored here. A value of the wrong type is an
-     * {@link IllegalArgumentException} that names its key; the result is validated like any other.
+     * Options from a Python-style map: the option keys that {@code values} holds override {@code base}; other
+     * keys are ignored here. A value of the wrong type is an {@link IllegalArgumentException} that names its key;
+     * the result is validated like any other.
      */
     public static RAdamOptions fromMap(Map<String, ?> values, RAdamOptions base) {
         Builder b = base.toBuilder();
         for (Map.Entry<String, ?> e : values.entrySet()) {
-            String key = e.getKey();
-            Object v = e.getValue();
-            switch (key) {
-                case "lr" -> {
-                    if (v instanceof Tensor t) {
-                        b.lr(t);
-                    } else {
-                        b.lr(number(key, v));
-                    }
-                }
-                case "betas" -> {
-                    if (!(v instanceof List<?> l) || l.size() != 2) {
-                        throw new IllegalArgumentException("param group option 'betas' must be a list of 2 numbers, but got " + describe(v));
-                    }
-                    b.betas(number(key, l.get(0)), number(key, l.get(1)));
-                }
-                case "eps" -> b.eps(number(key, v));
-                case "weight_decay" -> {
-                    b.weightDecay(number(key, v));
-                    b.weightDecayIsInt = (v instanceof Integer || v instanceof Long) && b.weightDecay == Math.rint(b.weightDecay)
-                            && Math.abs(b.weightDecay) < Integer.MAX_VALUE;
-                }
-                case "maximize" -> b.maximize(bool(key, v));
-                case "foreach" -> b.foreach(v == null ? null : bool(key, v));
-                case "capturable" -> b.capturable(bool(key, v));
-                case "decoupled_weight_decay" -> b.decoupledWeightDecay(bool(key, v));
-                case "differentiable" -> b.differentiable(bool(key, v));
-                case "fused" -> b.fused(v != null && bool(key, v));
-                default -> {
-                }
+            RAdamOption o = RAdamOption.of(e.getKey());
+            if (o != null) {
+                b.set(o, o == RAdamOption.FUSED && e.getValue() == null ? false : e.getValue());
             }
         }
         return b.build();
-    }
-
-    private static double number(String key, Object v) {
-        if (v instanceof Number n && !(v instanceof Byte)) {
-            return n.doubleValue();
-        }
-        throw new IllegalArgumentException("param group option '" + key + "' must be a number, but got " + describe(v));
-    }
-
-    private static boolean bool(String key, Object v) {
-        if (v instanceof Boolean b) {
-            return b;
-        }
-        throw new IllegalArgumentException("param group option '" + key + "' must be a boolean, but got " + describe(v));
-    }
-
-    private static String describe(Object v) {
-        return PyRepr.describe(v);
     }
 
     /** As Python prints {@code optimizer.defaults}: {@code {'lr': 0.001, 'betas': (0.9, 0.999), ...}}. */
@@ -252,81 +176,19 @@ public final class RAdamOptions {
     }
 
     /** Builds {@link RAdamOptions}; {@link #build()} validates with PyTorch's checks and messages. */
-    public static final class Builder {
-        private double lr = 1e-3;
-        private Tensor lrTensor;
-        private double beta1 = 0.9;
-        private double beta2 = 0.999;
-        private double eps = 1e-8;
-        private double weightDecay = 0.0;
-        private boolean weightDecayIsInt = true;
-        private boolean decoupledWeightDecay;
-        private Boolean foreach;
-        private boolean maximize;
-        private boolean capturable;
-        private boolean differentiable;
-        private boolean fused;
+    public static final class Builder implements OptionSetters<Builder> {
+        private final EnumMap<RAdamOption, Object> values = new EnumMap<>(RAdamOption.class);
 
-        private Builder() {
+        private Builder(Map<RAdamOption, Object> from) {
+            for (RAdamOption o : RAdamOption.values()) {
+                values.put(o, from != null ? from.get(o) : o.defaultValue());
+            }
         }
 
-        public Builder lr(double lr) {
-            this.lr = lr;
-            this.lrTensor = null;
-            return this;
-        }
-
-        /** A 1-element tensor learning rate, shared (not copied) as in PyTorch. */
-        public Builder lr(Tensor lr) {
-            this.lrTensor = Objects.requireNonNull(lr, "lr");
-            return this;
-        }
-
-        public Builder betas(double beta1, double beta2) {
-            this.beta1 = beta1;
-            this.beta2 = beta2;
-            return this;
-        }
-
-        public Builder eps(double eps) {
-            this.eps = eps;
-            return this;
-        }
-
-        public Builder weightDecay(double weightDecay) {
-            this.weightDecay = weightDecay;
-            this.weightDecayIsInt = false;
-            return this;
-        }
-
-        public Builder decoupledWeightDecay(boolean decoupled) {
-            this.decoupledWeightDecay = decoupled;
-            return this;
-        }
-
-        public Builder foreach(Boolean foreach) {
-            this.foreach = foreach;
-            return this;
-        }
-
-        public Builder maximize(boolean maximize) {
-            this.maximize = maximize;
-            return this;
-        }
-
-        public Builder capturable(boolean capturable) {
-            this.capturable = capturable;
-            return this;
-        }
-
-        public Builder differentiable(boolean differentiable) {
-            this.differentiable = differentiable;
-            return this;
-        }
-
-        /** radam4j's fused CPU kernel; see {@link RAdamOptions#fused()}. */
-        public Builder fused(boolean fused) {
-            this.fused = fused;
+        /** Sets an option from a value of its kind; a value of another type is an {@link IllegalArgumentException}. */
+        @Override
+        public Builder set(RAdamOption option, Object value) {
+            values.put(option, option.parse(value));
             return this;
         }
 
@@ -338,7 +200,9 @@ public final class RAdamOptions {
          *     parameter at index 0: ...}, {@code Invalid weight_decay value: ...})
          */
         public RAdamOptions build() {
-            double lrValue = lr;
+            RAdamOptions o = new RAdamOptions(new EnumMap<>(values));
+            Tensor lrTensor = o.lrTensor();
+            double lrValue;
             if (lrTensor != null) {
                 if (!lrTensor.defined()) {
                     throw new IllegalArgumentException("lr tensor is undefined");
@@ -350,35 +214,37 @@ public final class RAdamOptions {
                     throw new IllegalArgumentException("Tensor lr must be a floating-point tensor, but got " + Dtypes.name(lrTensor));
                 }
                 lrValue = lrTensor.is_meta() ? 0.0 : lrTensor.item_double();
+            } else {
+                lrValue = o.lr();
             }
             if (!(0.0 <= lrValue)) {
                 throw new IllegalArgumentException("Invalid learning rate: "
                         + (lrTensor != null ? PyRepr.tensorScalar(lrValue) : PyRepr.of(lrValue)));
             }
-            if (!(0.0 <= eps)) {
-                throw new IllegalArgumentException("Invalid epsilon value: " + PyRepr.of(eps));
+            if (!(0.0 <= o.eps())) {
+                throw new IllegalArgumentException("Invalid epsilon value: " + PyRepr.of(o.eps()));
             }
-            if (!(0.0 <= beta1 && beta1 < 1.0)) {
-                throw new IllegalArgumentException("Invalid beta parameter at index 0: " + PyRepr.of(beta1));
+            if (!(0.0 <= o.beta1() && o.beta1() < 1.0)) {
+                throw new IllegalArgumentException("Invalid beta parameter at index 0: " + PyRepr.of(o.beta1()));
             }
-            if (!(0.0 <= beta2 && beta2 < 1.0)) {
-                throw new IllegalArgumentException("Invalid beta parameter at index 1: " + PyRepr.of(beta2));
+            if (!(0.0 <= o.beta2() && o.beta2() < 1.0)) {
+                throw new IllegalArgumentException("Invalid beta parameter at index 1: " + PyRepr.of(o.beta2()));
             }
-            if (!(0.0 <= weightDecay)) {
-                throw new IllegalArgumentException("Invalid weight_decay value: " + PyRepr.of(weightDecay));
+            if (!(0.0 <= o.weightDecay())) {
+                throw new IllegalArgumentException("Invalid weight_decay value: " + PyRepr.of(o.weightDecay()));
             }
-            if (fused) {
-                if (differentiable) {
+            if (o.fused()) {
+                if (o.differentiable()) {
                     throw new IllegalStateException("`fused` does not support `differentiable`");
                 }
-                if (Boolean.TRUE.equals(foreach)) {
+                if (Boolean.TRUE.equals(o.foreach())) {
                     throw new IllegalStateException("`fused` and `foreach` cannot be `True` together.");
                 }
-                if (capturable) {
+                if (o.capturable()) {
                     throw new IllegalStateException("radam4j's fused kernel runs on the CPU and does not support `capturable`");
                 }
             }
-            return new RAdamOptions(this);
+            return o;
         }
     }
 }

@@ -139,8 +139,7 @@ final class StateDicts {
             }
             RAdamOptions opts;
             try {
-                opts = RAdamOptions.fromMap(options, defaults.toBuilder().foreach(null).maximize(false).capturable(false)
-                        .differentiable(false).decoupledWeightDecay(false).build());
+                opts = RAdamOptions.fromMap(options, setstateDefaults(defaults));
             } catch (IllegalArgumentException ex) {
                 throw new IllegalArgumentException(where + ": " + ex.getMessage(), ex);
             }
@@ -292,5 +291,16 @@ final class StateDicts {
 
     static String typeOf(Object v) {
         return PyRepr.typeName(v);
+    }
+
+    /** The options a loaded group starts from: the optimizer's, with PyTorch's {@code __setstate__} defaults. */
+    private static RAdamOptions setstateDefaults(RAdamOptions defaults) {
+        RAdamOptions.Builder b = defaults.toBuilder();
+        for (RAdamOption o : RAdamOption.values()) {
+            if (o.hasSetstateDefault()) {
+                b.set(o, o.setstateDefault());
+            }
+        }
+        return b.build();
     }
 }
