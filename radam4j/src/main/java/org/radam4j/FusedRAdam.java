@@ -29,12 +29,15 @@ final class FusedRAdam {
     private FusedRAdam() {
     }
 
-    /** Whether the kernel takes this param: CPU, a supported dtype, and all four tensors contiguous. */
+    /**
+     * Whether the kernel takes this param: CPU, a supported dtype, at least one element (an empty tensor has no
+     * data pointer), and all four tensors contiguous.
+     */
     static boolean takes(Tensor p, Tensor g, Tensor m, Tensor v) {
         ScalarType t = Dtypes.of(p);
         boolean dtype = t == ScalarType.Float || t == ScalarType.Double || t == ScalarType.BFloat16 || t == ScalarType.Half
                 || t == ScalarType.ComplexFloat;
-        return dtype && p.is_cpu() && p.is_contiguous() && g.is_contiguous() && m.is_contiguous()
+        return dtype && p.is_cpu() && p.numel() > 0 && p.is_contiguous() && g.is_contiguous() && m.is_contiguous()
                 && v.is_contiguous() && !g.is_sparse();
     }
 
