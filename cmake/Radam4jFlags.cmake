@@ -1,5 +1,5 @@
 # Compiler settings for radam4j's native library.
-# Portable x86-64 code (the AVX2/FMA kernel is selected at run time through a target attribute), full
+# Portable x86-64 code (the AVX2 and AVX-512 kernels are compiled with their own flags and chosen at run time), full
 # optimisation without fast-math: the kernel keeps IEEE semantics, so NaN and infinity propagate as in PyTorch.
 function(radam4j_set_flags target)
   set_target_properties(${target} PROPERTIES

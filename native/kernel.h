@@ -1,6 +1,7 @@
-// The fused RAdam loop itself, as templates, included by kernel_portable.cpp and kernel_avx2.cpp: the same
-// source compiled twice, for any x86-64 and with AVX2/FMA, so that each build vectorises for its instruction
-// set (the anonymous namespace gives each file its own copy).
+// The fused RAdam loop itself, as templates, included by kernel_portable.cpp, kernel_avx2.cpp and
+// kernel_avx512.cpp: the same source compiled for any x86-64, for AVX2/FMA/F16C and for AVX-512, so that each
+// build vectorises for its instruction set (the anonymous namespace gives each file its own copy). float32 and
+// float64 are vectorised by the compiler; bfloat16 and float16 by vector_range through the build's Simd type.
 //
 // float32 and float64 follow PyTorch's for-loop op for op, with fused multiply-adds exactly where libtorch's
 // vectorised kernels use them (lerp, add with alpha, addcmul) and nowhere else (the build turns contraction
@@ -11,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "radam_fused.h"
 
@@ -117,34 +119,94 @@ struct F16 {
     static uint16_t store(float x) { return float_to_half(x); }
 };
 
-// One loop per dtype and combination of options, with no branch inside, so that it vectorises.
-template <typename Conv, bool Maximize, bool Decoupled, bool L2, bool Rectified>
+// The constants of one param's loop, in the compute type, made the same way for the scalar and vector loops.
+template <typename Conv>
+struct Consts {
+    using C = typename Conv::Compute;
+    C omb1, b2, omb2, eps, wd, wd_r, decay, bc1, sqrt_bc2, rect, lr, lerp_coeff;
+    bool lerp_small;
+    static C round(C x) { return Conv::reduced ? Conv::load(Conv::store(x)) : x; }
+    explicit Consts(const Work& w) {
+        const GroupScalars& gs = *w.gs;
+        omb1 = static_cast<C>(1.0 - gs.beta1);
+        b2 = static_cast<C>(gs.beta2);
+        omb2 = static_cast<C>(1.0 - gs.beta2);
+        eps = static_cast<C>(gs.eps);
+        wd = static_cast<C>(gs.weight_decay);
+        // libtorch's reduced-precision add(other, alpha) rounds alpha and alpha * other to the dtype too.
+        wd_r = round(wd);
+        decay = static_cast<C>(gs.decay_factor);
+        bc1 = static_cast<C>(w.ps.bc1);
+        sqrt_bc2 = static_cast<C>(w.ps.sqrt_bc2);
+        rect = static_cast<C>(w.ps.rect);
+        lr = static_cast<C>(gs.lr);
+        // PyTorch's lerp: start + w * (end - start) for w < 0.5, else end + (w - 1) * (end - start), each one fma.
+        lerp_small = omb1 < C(0.5);
+        lerp_coeff = lerp_small ? omb1 : omb1 - C(1);
+    }
+};
+
+// The vector loop for bfloat16 and float16 over [begin, end) in steps of Simd::W elements; returns where it
+// stopped, the scalar loop below does the rest. Simd (kernel_avx2.cpp, kernel_avx512.cpp) gives float vectors,
+// their IEEE operations and the conversions; every op and rounding is the scalar loop's, so are the bits.
+template <typename Simd, typename Conv, bool Maximize, bool Decoupled, bool L2, bool Rectified>
+inline int64_t vector_range(const Work& w, const Consts<Conv>& k, int64_t begin, int64_t end) {
+    using V = typename Simd::V;
+    constexpr bool bf16 = std::is_same<Conv, BF16>::value;
+    uint16_t* __restrict p = static_cast<uint16_t*>(w.param);
+    const uint16_t* __restrict g = static_cast<const uint16_t*>(w.grad);
+    uint16_t* __restrict m = static_cast<uint16_t*>(w.exp_avg);
+    uint16_t* __restrict v = static_cast<uint16_t*>(w.exp_avg_sq);
+    auto ld = [](const uint16_t* a) { return bf16 ? Simd::load_bf16(a) : Simd::load_f16(a); };
+    auto st = [](uint16_t* a, V x) { bf16 ? Simd::store_bf16(a, x) : Simd::store_f16(a, x); };
+    // Stores a value already rounded to the dtype: exact, so bfloat16 skips its rounding.
+    auto st_rounded = [](uint16_t* a, V x) { bf16 ? Simd::store_bf16_exact(a, x) : Simd::store_f16(a, x); };
+    auto r = [](V x) { return bf16 ? Simd::round_bf16(x) : Simd::round_f16(x); };
+    const V omb2 = Simd::set1(k.omb2), b2 = Simd::set1(k.b2), eps = Simd::set1(k.eps), wd_r = Simd::set1(k.wd_r),
+            decay = Simd::set1(k.decay), bc1 = Simd::set1(k.bc1), sqrt_bc2 = Simd::set1(k.sqrt_bc2),
+            rect = Simd::set1(k.rect), lr = Simd::set1(k.lr), lerp_coeff = Simd::set1(k.lerp_coeff),
+            one = Simd::set1(1.0f);
+    int64_t i = begin;
+    for (; i + Simd::W <= end; i += Simd::W) {
+        V param = ld(p + i);
+        V grad = ld(g + i);
+        if (Maximize) grad = Simd::neg(grad);
+        if (Decoupled) param = r(Simd::mul(param, decay));
+        if (L2) grad = r(Simd::add(grad, r(Simd::mul(wd_r, param))));
+        const V m0 = ld(m + i);
+        const V ea = r(Simd::fma(lerp_coeff, Simd::sub(grad, m0), k.lerp_small ? m0 : grad));
+        const V eas = r(Simd::fma(Simd::mul(omb2, grad), grad, r(Simd::mul(ld(v + i), b2))));
+        st_rounded(m + i, ea);
+        st_rounded(v + i, eas);
+        V update = r(Simd::mul(r(Simd::div(ea, bc1)), lr));
+        if (Rectified) {
+            const V adaptive = r(Simd::mul(r(Simd::div(one, r(Simd::add(r(Simd::sqrt(eas)), eps)))), sqrt_bc2));
+            update = r(Simd::mul(r(Simd::mul(update, adaptive)), rect));
+        }
+        st(p + i, Simd::sub(param, update));
+    }
+    return i;
+}
+
+// One loop per dtype and combination of options, with no branch inside, so that it vectorises: bfloat16 and
+// float16 through Simd's vectors first when there is one (Simd = void: scalar only).
+template <typename Simd, typename Conv, bool Maximize, bool Decoupled, bool L2, bool Rectified>
 inline void range(const Work& w, int64_t begin, int64_t end) {
     using T = typename Conv::Storage;
     using C = typename Conv::Compute;
     constexpr bool reduced = Conv::reduced;
+    const Consts<Conv> k(w);
+    if constexpr (reduced && !std::is_void<Simd>::value) {
+        begin = vector_range<Simd, Conv, Maximize, Decoupled, L2, Rectified>(w, k, begin, end);
+    }
     T* __restrict p = static_cast<T*>(w.param);
     const T* __restrict g = static_cast<const T*>(w.grad);
     T* __restrict m = static_cast<T*>(w.exp_avg);
     T* __restrict v = static_cast<T*>(w.exp_avg_sq);
-    const GroupScalars& gs = *w.gs;
-    const ParamScalars& ps = w.ps;
-    const C omb1 = static_cast<C>(1.0 - gs.beta1);
-    const C b2 = static_cast<C>(gs.beta2);
-    const C omb2 = static_cast<C>(1.0 - gs.beta2);
-    const C eps = static_cast<C>(gs.eps);
-    const C wd = static_cast<C>(gs.weight_decay);
-    const C decay = static_cast<C>(gs.decay_factor);
-    const C bc1 = static_cast<C>(ps.bc1);
-    const C sqrt_bc2 = static_cast<C>(ps.sqrt_bc2);
-    const C rect = static_cast<C>(ps.rect);
-    const C lr = static_cast<C>(gs.lr);
-    auto r = [](C x) { return reduced ? Conv::load(Conv::store(x)) : x; };
-    // libtorch's reduced-precision add(other, alpha) rounds alpha and alpha * other to the dtype too.
-    const C wd_r = r(wd);
-    // PyTorch's lerp: start + w * (end - start) for w < 0.5, else end + (w - 1) * (end - start), each one fma.
-    const bool lerp_small = omb1 < C(0.5);
-    const C lerp_coeff = lerp_small ? omb1 : omb1 - C(1);
+    const C omb2 = k.omb2, b2 = k.b2, eps = k.eps, wd = k.wd, wd_r = k.wd_r, decay = k.decay, bc1 = k.bc1,
+            sqrt_bc2 = k.sqrt_bc2, rect = k.rect, lr = k.lr, lerp_coeff = k.lerp_coeff;
+    const bool lerp_small = k.lerp_small;
+    auto r = [](C x) { return Consts<Conv>::round(x); };
     for (int64_t i = begin; i < end; ++i) {
         C param = Conv::load(p[i]);
         C grad = Conv::load(g[i]);
@@ -153,7 +215,7 @@ inline void range(const Work& w, int64_t begin, int64_t end) {
         if (L2) grad = reduced ? r(grad + r(wd_r * param)) : std::fma(wd, param, grad);
         const C m0 = Conv::load(m[i]);
         const C ea = r(std::fma(lerp_coeff, grad - m0, lerp_small ? m0 : grad));
-        const C eas = reduced ? r(r(Conv::load(v[i]) * b2) + omb2 * grad * grad)
+        const C eas = reduced ? r(std::fma(omb2 * grad, grad, r(Conv::load(v[i]) * b2)))
                               : std::fma(omb2 * grad, grad, Conv::load(v[i]) * b2);
         m[i] = Conv::store(ea);
         v[i] = Conv::store(eas);
@@ -166,37 +228,38 @@ inline void range(const Work& w, int64_t begin, int64_t end) {
     }
 }
 
-template <typename Conv, bool Maximize, bool Decoupled, bool L2>
+template <typename Simd, typename Conv, bool Maximize, bool Decoupled, bool L2>
 inline void by_rect(const Work& w, int64_t b, int64_t e) {
     if (w.ps.rectified) {
-        range<Conv, Maximize, Decoupled, L2, true>(w, b, e);
+        range<Simd, Conv, Maximize, Decoupled, L2, true>(w, b, e);
     } else {
-        range<Conv, Maximize, Decoupled, L2, false>(w, b, e);
+        range<Simd, Conv, Maximize, Decoupled, L2, false>(w, b, e);
     }
 }
 
-template <typename Conv>
+template <typename Simd, typename Conv>
 inline void by_options(const Work& w, int64_t b, int64_t e) {
     const GroupScalars& gs = *w.gs;
     const bool dec = gs.weight_decay != 0 && gs.decoupled != 0;
     const bool l2 = gs.weight_decay != 0 && gs.decoupled == 0;
     if (gs.maximize) {
-        if (dec) by_rect<Conv, true, true, false>(w, b, e);
-        else if (l2) by_rect<Conv, true, false, true>(w, b, e);
-        else by_rect<Conv, true, false, false>(w, b, e);
+        if (dec) by_rect<Simd, Conv, true, true, false>(w, b, e);
+        else if (l2) by_rect<Simd, Conv, true, false, true>(w, b, e);
+        else by_rect<Simd, Conv, true, false, false>(w, b, e);
     } else {
-        if (dec) by_rect<Conv, false, true, false>(w, b, e);
-        else if (l2) by_rect<Conv, false, false, true>(w, b, e);
-        else by_rect<Conv, false, false, false>(w, b, e);
+        if (dec) by_rect<Simd, Conv, false, true, false>(w, b, e);
+        else if (l2) by_rect<Simd, Conv, false, false, true>(w, b, e);
+        else by_rect<Simd, Conv, false, false, false>(w, b, e);
     }
 }
 
+template <typename Simd>
 inline void dispatch(const Work& w, int64_t begin, int64_t end) {
     switch (w.dtype) {
-        case DTYPE_FLOAT32: by_options<F32>(w, begin, end); break;
-        case DTYPE_FLOAT64: by_options<F64>(w, begin, end); break;
-        case DTYPE_BFLOAT16: by_options<BF16>(w, begin, end); break;
-        case DTYPE_FLOAT16: by_options<F16>(w, begin, end); break;
+        case DTYPE_FLOAT32: by_options<Simd, F32>(w, begin, end); break;
+        case DTYPE_FLOAT64: by_options<Simd, F64>(w, begin, end); break;
+        case DTYPE_BFLOAT16: by_options<Simd, BF16>(w, begin, end); break;
+        case DTYPE_FLOAT16: by_options<Simd, F16>(w, begin, end); break;
     }
 }
 

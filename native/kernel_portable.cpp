@@ -3,6 +3,6 @@
 
 namespace radam4j {
 
-void run_portable(const Work& w, int64_t begin, int64_t end) { dispatch(w, begin, end); }
+void run_portable(const Work& w, int64_t begin, int64_t end) { dispatch<void>(w, begin, end); }
 
 }  // namespace radam4j

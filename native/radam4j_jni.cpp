@@ -11,6 +11,9 @@
 
 namespace {
 
+// How FusedKernel.ParamBatch.stepKinds says who writes each param's step counter after the step.
+constexpr jint STEP_BY_CALLER = 0, STEP_FLOAT32 = 1, STEP_FLOAT64 = 2;
+
 // Thrown when a Java exception is already pending: API_END returns without adding another.
 struct JavaPending {};
 
@@ -113,17 +116,28 @@ extern "C" JNIEXPORT void JNICALL Java_org_radam4j_internal_FusedKernel_step(JNI
     auto sbc2 = b.array<jdouble, jdoubleArray>("sqrtBc2s", "[D", n, &JNIEnv::GetDoubleArrayRegion);
     auto rect = b.array<jdouble, jdoubleArray>("rects", "[D", n, &JNIEnv::GetDoubleArrayRegion);
     auto rf = b.array<jboolean, jbooleanArray>("rectified", "[Z", n, &JNIEnv::GetBooleanArrayRegion);
+    auto steps = b.array<jlong, jlongArray>("steps", "[J", n, &JNIEnv::GetLongArrayRegion);
+    auto step_kinds = b.array<jint, jintArray>("stepKinds", "[I", n, &JNIEnv::GetIntArrayRegion);
+    auto next_steps = b.array<jdouble, jdoubleArray>("nextSteps", "[D", n, &JNIEnv::GetDoubleArrayRegion);
     std::vector<radam4j::Work> work;
     work.reserve(static_cast<size_t>(n));
     for (jsize i = 0; i < n; ++i) {
         if ((len[i] > 0 && (!p[i] || !gr[i] || !m[i] || !v[i])) || len[i] < 0) {
             throw std::invalid_argument("FusedKernel.step: a null data pointer or a negative length");
         }
+        if (step_kinds[i] != STEP_BY_CALLER && (!steps[i] || (step_kinds[i] != STEP_FLOAT32 && step_kinds[i] != STEP_FLOAT64))) {
+            throw std::invalid_argument("FusedKernel.step: a null step counter or an unknown counter kind");
+        }
         work.push_back({reinterpret_cast<void*>(p[i]), reinterpret_cast<const void*>(gr[i]),
                         reinterpret_cast<void*>(m[i]), reinterpret_cast<void*>(v[i]), len[i], dtype,
                         {bc1[i], sbc2[i], rect[i], rf[i] ? 1 : 0}, &gs});
     }
     radam4j::fused_step(work, threads < 1 ? 1 : threads);
+    // The step counters last, once every element is stepped: nothing can fail after this point.
+    for (jsize i = 0; i < n; ++i) {
+        if (step_kinds[i] == STEP_FLOAT32) *reinterpret_cast<float*>(steps[i]) = static_cast<float>(next_steps[i]);
+        if (step_kinds[i] == STEP_FLOAT64) *reinterpret_cast<double*>(steps[i]) = next_steps[i];
+    }
     API_END(void())
 }
 
@@ -141,9 +155,30 @@ extern "C" JNIEXPORT jdouble JNICALL Java_org_radam4j_internal_FusedKernel_strea
     API_END(0.0)
 }
 
-extern "C" JNIEXPORT void JNICALL Java_org_radam4j_internal_FusedKernel_usePortable(JNIEnv* env, jclass,
-                                                                                   jboolean portable) {
+extern "C" JNIEXPORT jboolean JNICALL Java_org_radam4j_internal_FusedKernel_useIsa(JNIEnv* env, jclass, jstring name) {
     API_BEGIN()
-    radam4j::use_portable(portable == JNI_TRUE);
-    API_END(void())
+    if (!name) return radam4j::use_isa(nullptr) ? JNI_TRUE : JNI_FALSE;
+    const char* chars = env->GetStringUTFChars(name, nullptr);
+    check(env);
+    const std::string copy(chars);
+    env->ReleaseStringUTFChars(name, chars);
+    return radam4j::use_isa(copy.c_str()) ? JNI_TRUE : JNI_FALSE;
+    API_END(JNI_FALSE)
+}
+
+extern "C" JNIEXPORT jobjectArray JNICALL Java_org_radam4j_internal_FusedKernel_isas(JNIEnv* env, jclass) {
+    API_BEGIN()
+    const std::vector<std::string> names = radam4j::isas();
+    jclass string = env->FindClass("java/lang/String");
+    check(env);
+    jobjectArray out = env->NewObjectArray(static_cast<jsize>(names.size()), string, nullptr);
+    check(env);
+    for (size_t i = 0; i < names.size(); ++i) {
+        jstring s = env->NewStringUTF(names[i].c_str());
+        check(env);
+        env->SetObjectArrayElement(out, static_cast<jsize>(i), s);
+        env->DeleteLocalRef(s);
+    }
+    return out;
+    API_END(nullptr)
 }

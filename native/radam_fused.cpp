@@ -3,8 +3,8 @@
 // The per-param scalars (bias corrections, rect, step sizes) come from Java, computed in double by the same
 // code as the other paths (StepScalars); this file only streams the tensors. float32 and float64 are computed
 // in their own precision; bfloat16 and float16 are loaded into float, computed, and rounded back to nearest
-// even; complex64 arrives as its float32 real view. The AVX2/FMA variant is chosen at run time, so an x86-64
-// CPU without AVX2 runs the portable variant instead of faulting.
+// even; complex64 arrives as its float32 real view. The variant (portable, AVX2/FMA/F16C, AVX-512) is chosen at
+// run time from what the CPU has, so a CPU without AVX2 runs the portable variant instead of faulting.
 
 #include "radam_fused.h"
 
@@ -16,6 +16,7 @@
 #include <cstring>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -23,11 +24,33 @@
 namespace radam4j {
 namespace {
 
-std::atomic<bool> force_portable{false};
+enum Isa : int { ISA_PORTABLE = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 };
+const char* const kIsaNames[] = {"portable", "avx2+fma+f16c", "avx512"};
 
-bool has_avx2() {
-    static const bool yes = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    return yes && !force_portable.load();
+// The best instruction set this CPU runs.
+int best_isa() {
+    static const int best = [] {
+        const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+        const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
+        return avx512 ? ISA_AVX512 : avx2 ? ISA_AVX2 : ISA_PORTABLE;
+    }();
+    return best;
+}
+
+std::atomic<int> forced{-1};
+
+int current_isa() {
+    const int f = forced.load();
+    return f >= 0 ? f : best_isa();
+}
+
+void run(int isa, const Work& w, int64_t begin, int64_t end) {
+    switch (isa) {
+        case ISA_AVX512: run_avx512(w, begin, end); break;
+        case ISA_AVX2: run_avx2(w, begin, end); break;
+        default: run_portable(w, begin, end); break;
+    }
 }
 
 // A small pool of worker threads that lives for the process; each call splits its work into chunks.
@@ -119,29 +142,54 @@ Pool& pool() {
 
 }  // namespace
 
-const char* isa() { return has_avx2() ? "avx2+fma" : "portable"; }
+const char* isa() { return kIsaNames[current_isa()]; }
 
-void use_portable(bool portable) { force_portable.store(portable); }
+bool use_isa(const char* name) {
+    if (name == nullptr) {
+        forced.store(-1);
+        return true;
+    }
+    for (int i = 0; i <= best_isa(); ++i) {
+        if (std::strcmp(name, kIsaNames[i]) == 0) {
+            forced.store(i);
+            return true;
+        }
+    }
+    return false;
+}
+
+std::vector<std::string> isas() {
+    return std::vector<std::string>(kIsaNames, kIsaNames + best_isa() + 1);
+}
 
 void fused_step(const std::vector<Work>& work, int threads) {
+    // Chunks of about kChunk elements: a large param is cut into several, small params share one, so that
+    // many small params cost one task each chunk rather than one each.
     constexpr int64_t kChunk = 1 << 16;
-    struct Chunk {
+    struct Segment {
         size_t work;
         int64_t begin, end;
     };
-    std::vector<Chunk> chunks;
+    std::vector<Segment> segments;
+    std::vector<size_t> starts{0};
+    int64_t filled = 0;
     for (size_t i = 0; i < work.size(); ++i) {
-        for (int64_t b = 0; b < work[i].numel; b += kChunk) {
-            chunks.push_back({i, b, std::min(work[i].numel, b + kChunk)});
+        for (int64_t b = 0; b < work[i].numel;) {
+            const int64_t e = std::min(work[i].numel, b + (kChunk - filled));
+            segments.push_back({i, b, e});
+            filled += e - b;
+            b = e;
+            if (filled == kChunk) {
+                starts.push_back(segments.size());
+                filled = 0;
+            }
         }
     }
-    const bool avx2 = has_avx2();
-    pool().run(threads, static_cast<int64_t>(chunks.size()), [&](int64_t c) {
-        const Chunk& ch = chunks[c];
-        if (avx2) {
-            run_avx2(work[ch.work], ch.begin, ch.end);
-        } else {
-            run_portable(work[ch.work], ch.begin, ch.end);
+    if (starts.back() != segments.size()) starts.push_back(segments.size());
+    const int isa = current_isa();
+    pool().run(threads, static_cast<int64_t>(starts.size() - 1), [&](int64_t c) {
+        for (size_t s = starts[c]; s < starts[c + 1]; ++s) {
+            run(isa, work[segments[s].work], segments[s].begin, segments[s].end);
         }
     });
 }
@@ -165,7 +213,7 @@ double stream_gbps(int64_t n, int threads, int reps) {
     std::vector<float> p(n, 1.0f), g(n, 1e-3f), m(n, 0.0f), v(n, 0.0f);
     constexpr int64_t kChunk = 1 << 16;
     const int64_t chunks = (n + kChunk - 1) / kChunk;
-    const bool avx2 = has_avx2();
+    const bool avx2 = current_isa() >= ISA_AVX2;
     double best = 0;
     for (int r = 0; r < reps; ++r) {
         auto t0 = std::chrono::steady_clock::now();

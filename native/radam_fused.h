@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace radam4j {
@@ -36,6 +37,7 @@ struct Work {
 // The loop over elements [begin, end) of one param: the portable build and the AVX2/FMA build of the same code.
 void run_portable(const Work& w, int64_t begin, int64_t end);
 void run_avx2(const Work& w, int64_t begin, int64_t end);
+void run_avx512(const Work& w, int64_t begin, int64_t end);
 void stream4_avx2(float* p, const float* g, float* m, float* v, int64_t lo, int64_t hi);
 
 // Runs one step over every param of a group, on up to `threads` threads.
@@ -45,10 +47,14 @@ void fused_step(const std::vector<Work>& work, int threads);
 // elements and write three of them back (28 bytes per element), on `threads` threads, the best of `reps` runs.
 double stream_gbps(int64_t n, int threads, int reps);
 
-// The instruction set the kernel runs with: "avx2+fma" or "portable".
+// The instruction set the kernel runs with: "portable", "avx2+fma+f16c" or "avx512".
 const char* isa();
 
-// Runs the portable build even on a CPU with AVX2 and FMA (for tests).
-void use_portable(bool portable);
+// The instruction sets this CPU can run, from the most portable to the best.
+std::vector<std::string> isas();
+
+// Runs the named variant from now on (for tests and benchmarks), or the best one for nullptr; false when this CPU
+// cannot run it (nothing changes then).
+bool use_isa(const char* name);
 
 }  // namespace radam4j

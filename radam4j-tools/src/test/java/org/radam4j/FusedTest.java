@@ -9,6 +9,7 @@ import org.radam4j.internal.Dtypes;
 import static org.bytedeco.pytorch.global.torch.randn;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,6 +24,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -53,7 +55,11 @@ class FusedTest {
     @Test
     void theKernelIsBuiltAndLoaded() {
         assertNull(FusedKernel.unavailableReason(), "mvn builds native/ and packs it into target/classes");
-        assertTrue(List.of("avx2+fma", "portable").contains(FusedKernel.isa()));
+        List<String> isas = List.of(FusedKernel.isas());
+        assertEquals("portable", isas.get(0));
+        assertEquals(isas.get(isas.size() - 1), FusedKernel.isa(), "the best variant this CPU runs");
+        assertFalse(FusedKernel.useIsa("sse9"));
+        assertEquals(isas.get(isas.size() - 1), FusedKernel.isa(), "an unknown variant changes nothing");
     }
 
     /**
@@ -87,26 +93,35 @@ class FusedTest {
         return tests.stream();
     }
 
-    /** The portable build (CPUs without AVX2/FMA) gives the same bits as the AVX2 one. */
-    @Test
-    void thePortableBuildIsAlsoBitwise() throws IOException {
-        FusedKernel.usePortable(true);
-        try {
-            assertEquals("portable", FusedKernel.isa());
-            ParityRunner runner = new ParityRunner(Impl.FUSED);
-            for (JsonNode c : Golden.cpu().get("cases")) {
-                String name = c.get("name").asText();
-                if (name.contains("forloop") && !name.equals("float32_forloop_named")) {
-                    JsonNode one = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
-                            .set("cases", new com.fasterxml.jackson.databind.ObjectMapper().createArrayNode().add(c));
-                    Outcome o = runner.run(one, x -> {
-                    }).get(0);
-                    assertEquals(Outcome.Status.BITWISE, o.status(), o.line());
+    /**
+     * Every variant of the kernel (portable; AVX2/FMA/F16C; AVX-512) gives the for-loop's bits on the golden
+     * for-loop cases. A variant this CPU cannot run is skipped here, not passed.
+     */
+    @TestFactory
+    Stream<DynamicTest> everyVariantIsBitwise() {
+        return Stream.of("portable", "avx2+fma+f16c", "avx512").map(isa -> DynamicTest.dynamicTest(isa, () -> {
+            Assumptions.assumeTrue(List.of(FusedKernel.isas()).contains(isa), "this CPU cannot run " + isa);
+            assertTrue(FusedKernel.useIsa(isa));
+            try {
+                assertEquals(isa, FusedKernel.isa());
+                ParityRunner runner = new ParityRunner(Impl.FUSED);
+                int checked = 0;
+                for (JsonNode c : Golden.cpu().get("cases")) {
+                    String name = c.get("name").asText();
+                    if (name.contains("forloop") && !name.equals("float32_forloop_named")) {
+                        JsonNode one = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+                                .set("cases", new com.fasterxml.jackson.databind.ObjectMapper().createArrayNode().add(c));
+                        Outcome o = runner.run(one, x -> {
+                        }).get(0);
+                        assertEquals(Outcome.Status.BITWISE, o.status(), o.line());
+                        checked++;
+                    }
                 }
+                assertTrue(checked > 10);
+            } finally {
+                FusedKernel.useIsa(null);
             }
-        } finally {
-            FusedKernel.usePortable(false);
-        }
+        }));
     }
 
     @Test

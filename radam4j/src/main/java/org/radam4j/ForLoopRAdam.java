@@ -17,7 +17,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
  * {@code ../shared/PARITY_NOTES.md} gives, with the scalars from {@link StepScalars}. Bit-for-bit with PyTorch
  * on the CPU. Every temporary of a param's update lives in a {@link PointerScope} closed before the next param.
  * Outside {@code differentiable} mode the update reuses its two temporaries in place (the same kernels, so the
- * same bits; float16 excepted, see {@link #mulInPlace}), which halves the memory traffic of large params.
+ * same bits; float16 and bfloat16 excepted, see {@link #mulInPlace}), which halves the memory traffic of large
+ * params.
  */
 final class ForLoopRAdam {
 
@@ -68,7 +69,7 @@ final class ForLoopRAdam {
             oneMinusBeta2 = new Scalar(1 - o.beta2());
             eps = new Scalar(o.eps());
             lr = o.lrIsTensor() ? null : new Scalar(o.lr());
-            decay = o.lrIsTensor() ? null : new Scalar(1 - o.lr() * o.weightDecay());
+            decay = o.lrIsTensor() ? null : new Scalar(decayFactor(o));
             weightDecay = new Scalar(o.weightDecay());
         }
 
@@ -81,6 +82,24 @@ final class ForLoopRAdam {
                 rect = new Scalar(scalars.rect());
             }
             return scalars;
+        }
+    }
+
+    /**
+     * The decoupled decay factor {@code 1 - lr * weight_decay} for a tensor lr, as PyTorch computes it: 0-dim
+     * tensor ops in lr's dtype (float32 for a float32 lr, whatever the params' dtype).
+     */
+    private static Tensor decay(Tensor lr, Scalar weightDecay, Scalar one) {
+        return rsub(lr.mul(weightDecay), one);
+    }
+
+    /** The decoupled decay factor as a double: in double for a double lr, else {@link #decay}'s value. */
+    static double decayFactor(RAdamOptions o) {
+        if (!o.lrIsTensor()) {
+            return 1 - o.lr() * o.weightDecay();
+        }
+        try (PointerScope scope = new PointerScope()) {
+            return decay(squeezed(o.lrTensor()), new Scalar(o.weightDecay()), new Scalar(1L)).item_double();
         }
     }
 
@@ -112,18 +131,25 @@ final class ForLoopRAdam {
 
     /**
      * {@code t.mul_(s)} as Python computes it. Python binds {@code tensor.mul_(0.999)} to {@code mul_.Tensor} with
-     * the float wrapped as a scalar tensor, which multiplies float16 in float; the C++ {@code mul_(Scalar)} that
-     * Java reaches rounds float16 differently in libtorch 2.10 (its out-of-place {@code mul(Scalar)} agrees with
-     * Python, checked on golden_cpu.json and on 100,000 random values). So float16 goes out of place and is
+     * the float wrapped as a scalar tensor, which multiplies float16 and bfloat16 in float; the C++
+     * {@code mul_(Scalar)} that Java reaches rounds both differently in libtorch 2.10 in its vectorised loop
+     * (about one value in five of a 100,000-element bfloat16 tensor; its out-of-place {@code mul(Scalar)} agrees
+     * with Python, checked on golden_cpu.json and on 100,000 random values). So they go out of place and are
      * copied back. The foreach path needs no such step: Python calls {@code _foreach_mul_.Scalar} there too.
      */
     static Tensor mulInPlace(Tensor t, Scalar s) {
-        if (Dtypes.of(t) == ScalarType.Half) {
+        if (reduced(t)) {
             try (Tensor product = t.mul(s)) {
                 return t.copy_(product);
             }
         }
         return t.mul_(s);
+    }
+
+    /** bfloat16 and float16, whose in-place {@code mul_(Scalar)} libtorch 2.10 rounds unlike Python's {@code mul_}. */
+    private static boolean reduced(Tensor t) {
+        ScalarType d = Dtypes.of(t);
+        return d == ScalarType.Half || d == ScalarType.BFloat16;
     }
 
     private static void stepOne(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, Tensor stepT,
@@ -143,7 +169,7 @@ final class ForLoopRAdam {
         if (wd != 0) {
             if (o.decoupledWeightDecay()) {
                 if (lrT != null) {
-                    param.mul_(rsub(lrT.mul(c.weightDecay), c.one));
+                    param.mul_(decay(lrT, c.weightDecay, c.one));
                 } else {
                     mulInPlace(param, c.decay);
                 }
@@ -161,7 +187,7 @@ final class ForLoopRAdam {
             updateCapturable(param, expAvg, expAvgSq, stepT, o, lrT);
             return;
         }
-        if (!o.differentiable() && Dtypes.of(param) != ScalarType.Half) {
+        if (!o.differentiable() && !reduced(param)) {
             Tensor update = expAvg.div(c.bc1);
             if (lrT != null) {
                 update.mul_(lrT);

@@ -5,7 +5,8 @@ import org.radam4j.internal.TensorRepr;
 
 /**
  * RAdam's state of one param, as PyTorch keeps it in {@code optimizer.state[p]}: {@code step}, a 0-dim float32
- * tensor (on the CPU, or on the param's device when capturable), and {@code exp_avg} / {@code exp_avg_sq}, shaped
+ * tensor (float64 when the default dtype is float64: PyTorch's {@code _get_scalar_dtype()}; on the CPU, or on
+ * the param's device when capturable), and {@code exp_avg} / {@code exp_avg_sq}, shaped
  * and typed like the param. The optimizer owns these tensors and updates them in place.
  *
  * @param step the number of steps taken for this param

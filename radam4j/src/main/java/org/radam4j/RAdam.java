@@ -13,6 +13,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import java.util.logging.Logger;
 
+import org.radam4j.internal.LibtorchErrors;
 import org.radam4j.internal.PyRepr;
 import org.bytedeco.pytorch.AutoGradMode;
 import org.bytedeco.pytorch.StringTensorDict;
@@ -361,8 +362,12 @@ public class RAdam implements AutoCloseable {
      * with autograd off unless the optimizer is {@code differentiable}.
      *
      * <p>Every check runs before any tensor changes: a sparse gradient ({@code RAdam does not support sparse
-     * gradients}), a gradient whose shape, dtype or device differs from its param's, {@code foreach} with
-     * {@code differentiable}, {@code capturable} on an unsupported device. On such an error nothing has changed.
+     * gradients}), a gradient whose shape, dtype or device differs from its param's, a param libtorch would not
+     * update in place (with libtorch's message: a leaf that requires grad in a {@code differentiable} step, an
+     * inference tensor, an expanded tensor), {@code capturable} on an unsupported device. Where PyTorch fails
+     * half-way through such a step, leaving some params and counts advanced, this fails before and changes
+     * nothing. Any other libtorch failure during the step arrives as an {@link IllegalStateException} with
+     * libtorch's message and without its C++ frames; the states this step created are removed.
      *
      * @throws IllegalStateException for the checks above, and PyTorch's {@code Attempting CUDA graph capture of
      *     step() ... but param_groups' capturable is False.} when a CUDA graph capture is under way
@@ -407,14 +412,23 @@ public class RAdam implements AutoCloseable {
             for (int gi = 0; gi < groups.size(); gi++) {
                 work.add(collect(gi, groups.get(gi)));
             }
+            List<Long> created = new ArrayList<>();
             try (AutoGradMode mode = new AutoGradMode(defaults.differentiable())) {
                 for (GroupWork w : work) {
                     if (w.grads.isEmpty()) {
                         continue;
                     }
-                    GroupTensors t = initGroup(w);
+                    GroupTensors t = initGroup(w, created);
                     StepPath.of(w.path).step(t, w.options);
                 }
+            } catch (RuntimeException e) {
+                for (Long key : created) {
+                    ParamState s = state.remove(key);
+                    s.step().close();
+                    s.expAvg().close();
+                    s.expAvgSq().close();
+                }
+                throw LibtorchErrors.translate(e);
             }
         } finally {
             for (GroupWork w : work) {
@@ -448,6 +462,10 @@ public class RAdam implements AutoCloseable {
             if (mismatch != null) {
                 throw new IllegalStateException("the gradient of param " + i + " in param group " + gi + " " + mismatch);
             }
+            String refusal = Tensors.inPlaceRefusal(p, o.differentiable());
+            if (refusal != null) {
+                throw new IllegalStateException(refusal);
+            }
         }
         if (params.isEmpty()) {
             return w;
@@ -457,13 +475,17 @@ public class RAdam implements AutoCloseable {
         return new GroupWork(o, kind, params, grads);
     }
 
-    private GroupTensors initGroup(GroupWork w) {
+    /** Lines up the group's state, creating it where missing; the keys of the states it creates go to {@code created}. */
+    private GroupTensors initGroup(GroupWork w, List<Long> created) {
         int n = w.params.size();
         List<Tensor> expAvgs = new ArrayList<>(n);
         List<Tensor> expAvgSqs = new ArrayList<>(n);
         List<Tensor> steps = new ArrayList<>(n);
         for (Tensor p : w.params) {
-            ParamState s = state.computeIfAbsent(Tensors.identity(p), k -> newState(p, w.options));
+            ParamState s = state.computeIfAbsent(Tensors.identity(p), k -> {
+                created.add(k);
+                return newState(p, w.options);
+            });
             expAvgs.add(s.expAvg());
             expAvgSqs.add(s.expAvgSq());
             steps.add(s.step());
@@ -526,7 +548,7 @@ public class RAdam implements AutoCloseable {
     /**
      * PyTorch's {@code load_state_dict(state_dict)}: group count and sizes must match; state tensors are copied
      * to the param's device and (floating params) dtype, {@code step} stays as saved unless the group is
-     * capturable; the saved options win; a numeric {@code step} becomes a float32 tensor; options missing from an
+     * capturable; the saved options win; a numeric {@code step} becomes a tensor of PyTorch's {@code _get_scalar_dtype()} (float32, float64 under a float64 default dtype); options missing from an
      * older state dict take PyTorch's defaults. Unlike PyTorch, which checks no shapes and shares the given
      * tensors, this validates every value first (shapes, types, option ranges) and copies the tensors: on an
      * error the optimizer is exactly as it was.

@@ -198,6 +198,9 @@ public final class RAdamOptions {
          * @throws IllegalArgumentException with PyTorch's message ({@code Tensor lr must be 1-element},
          *     {@code Invalid learning rate: -1.0}, {@code Invalid epsilon value: ...}, {@code Invalid beta
          *     parameter at index 0: ...}, {@code Invalid weight_decay value: ...})
+         * @throws IllegalStateException {@code _foreach ops don't support autograd} for {@code foreach=true} with
+         *     {@code differentiable=true} (PyTorch asserts this only at {@code step()}; here the options are refused
+         *     up front), and PyTorch's messages for {@code fused} with {@code differentiable} or {@code foreach}
          */
         public RAdamOptions build() {
             RAdamOptions o = new RAdamOptions(new EnumMap<>(values));
@@ -232,6 +235,9 @@ public final class RAdamOptions {
             }
             if (!(0.0 <= o.weightDecay())) {
                 throw new IllegalArgumentException("Invalid weight_decay value: " + PyRepr.of(o.weightDecay()));
+            }
+            if (Boolean.TRUE.equals(o.foreach()) && o.differentiable()) {
+                throw new IllegalStateException("_foreach ops don't support autograd");
             }
             if (o.fused()) {
                 if (o.differentiable()) {

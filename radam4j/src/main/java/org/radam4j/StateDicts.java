@@ -143,6 +143,10 @@ final class StateDicts {
             } catch (IllegalArgumentException ex) {
                 throw new IllegalArgumentException(where + ": " + ex.getMessage(), ex);
             }
+            if (opts.lrIsTensor()) {
+                // PyTorch deep-copies the saved param groups: a tensor lr becomes the group's own copy, not the caller's.
+                opts = opts.toBuilder().lr(Tensors.keep(opts.lrTensor().detach().clone())).build();
+            }
             updates.add(new GroupUpdate(current, names, opts, extras, keyOrder));
             for (int i = 0; i < ids.size(); i++) {
                 long id = index(ids.get(i), where + "['params'][" + i + "]");
@@ -195,7 +199,7 @@ final class StateDicts {
             double value = n.doubleValue();
             checkStep(value, v, where);
             Tensor cpu;
-            try (Scalar s = new Scalar(value); TensorOptions o = new TensorOptions(ScalarType.Float)) {
+            try (Scalar s = new Scalar(value); TensorOptions o = new TensorOptions(Tensors.scalarDtype())) {
                 cpu = scalar_tensor(s, o);
             }
             return capturable ? moveCopy(cpu, p.device(), ScalarType.Float) : cpu;

@@ -3,6 +3,8 @@ package org.radam4j;
 import org.radam4j.internal.Dtypes;
 
 import static org.bytedeco.pytorch.global.torch.empty_like;
+import static org.bytedeco.pytorch.global.torch.get_default_dtype_as_scalartype;
+import static org.bytedeco.pytorch.global.torch.has_internal_overlap;
 import static org.bytedeco.pytorch.global.torch.zeros;
 
 import java.util.Arrays;
@@ -12,8 +14,11 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.ScalarTypeOptional;
+import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorBase;
 import org.bytedeco.pytorch.TensorOptions;
+import org.bytedeco.pytorch.global.torch.MemOverlap;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /** Small tensor facts and helpers the optimizer core needs, in one place. */
@@ -54,6 +59,43 @@ final class Tensors {
         return ref;
     }
 
+    /**
+     * PyTorch's {@code _get_scalar_dtype()}, the dtype of a step counter: float64 when the default dtype is
+     * float64, else float32.
+     */
+    static ScalarType scalarDtype() {
+        return get_default_dtype_as_scalartype() == ScalarType.Double ? ScalarType.Double : ScalarType.Float;
+    }
+
+    /**
+     * Why libtorch would refuse to update {@code p} in place during a step, with libtorch's message, or
+     * {@code null} when it would not: an inference tensor outside inference mode, a leaf (or a view of one) that
+     * requires grad when the step records autograd ({@code differentiable}), or a tensor whose elements share
+     * memory (an expanded tensor). Checked for every param before a step changes anything.
+     */
+    static String inPlaceRefusal(Tensor p, boolean gradMode) {
+        if (p.is_inference() && !InferenceMode.is_enabled()) {
+            return "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a "
+                    + "normal tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more details.";
+        }
+        if (gradMode && p.requires_grad()) {
+            if (p.is_leaf()) {
+                return "a leaf Variable that requires grad is being used in an in-place operation.";
+            }
+            if (p.is_view()) {
+                TensorBase base = p._base();
+                if (base.is_leaf() && base.requires_grad()) {
+                    return "a view of a leaf Variable that requires grad is being used in an in-place operation.";
+                }
+            }
+        }
+        if (!p.is_contiguous() && has_internal_overlap(p) == MemOverlap.Yes) {
+            return "unsupported operation: more than one element of the written-to tensor refers to a single memory "
+                    + "location. Please clone() the tensor before performing the operation.";
+        }
+        return null;
+    }
+
     /** Why {@code grad} cannot be the gradient of {@code p}, or {@code null} when it can. */
     static String gradMismatch(Tensor p, Tensor g) {
         if (Dtypes.of(g) != Dtypes.of(p)) {
@@ -92,7 +134,7 @@ final class Tensors {
 
     /** {@code torch.tensor(0.0, dtype=float32)} on the CPU, or {@code torch.zeros((), dtype=float32, device=d)}. */
     static Tensor zeroStep(Device device) {
-        try (TensorOptions o = new TensorOptions(ScalarType.Float)) {
+        try (TensorOptions o = new TensorOptions(scalarDtype())) {
             if (device != null) {
                 try (DeviceOptional d = new DeviceOptional(device); TensorOptions od = o.device(d)) {
                     return zeros(new long[0], od);

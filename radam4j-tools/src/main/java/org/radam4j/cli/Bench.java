@@ -26,7 +26,7 @@ import org.radam4j.RAdamOptions;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * {@code scripts/radam4j bench [--json FILE] [--steps N] [--threads T] [--rows SPEC,...] [--impl LIST]}: the
+ * {@code scripts/radam4j bench [--json FILE] [--steps N] [--threads T] [--rows SPEC,...] [--impl LIST] [--isa NAME]}: the
  * median step time of RAdam's for-loop, foreach and fused paths and of libtorch's own C++ {@code Adam} (an
  * unfused C++ optimizer doing similar work) on the same params and gradients, with the effective bandwidth at
  * 28 bytes per float32 element (read param, grad, exp_avg, exp_avg_sq; write three), a memory-bandwidth probe
@@ -72,6 +72,7 @@ final class Bench {
         int threads = 2;
         List<String> rows = DEFAULT_ROWS;
         List<String> impls = IMPLS;
+        String isa = null;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
             if (i + 1 >= args.size()) {
@@ -85,6 +86,7 @@ final class Bench {
                 case "--threads" -> threads = Integer.parseInt(v);
                 case "--rows" -> rows = Arrays.asList(v.split(","));
                 case "--impl" -> impls = Arrays.asList(v.split(","));
+                case "--isa" -> isa = v;
                 default -> {
                     System.err.println("radam4j bench: unknown option " + a);
                     return 2;
@@ -103,6 +105,11 @@ final class Bench {
         }
         if (impls.contains("fused") && Benchmarks.fusedUnavailableReason() != null) {
             System.err.println("radam4j bench: " + Benchmarks.fusedUnavailableReason());
+            return 1;
+        }
+        if (isa != null && !Benchmarks.useFusedInstructionSet(isa)) {
+            System.err.println("radam4j bench: this CPU cannot run the fused kernel's " + isa + " variant; it runs "
+                    + String.join(", ", Benchmarks.fusedInstructionSets()));
             return 1;
         }
         torch.set_num_threads(threads);
@@ -146,10 +153,28 @@ final class Bench {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("threads", threads);
             doc.put("bandwidth_gbps", bandwidth);
+            doc.put("fused_isa", Benchmarks.fusedInstructionSet());
+            doc.put("cpu_flags", cpuFlags());
             doc.put("rows", out);
             new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(new File(json), doc);
         }
         return 0;
+    }
+
+    /** The CPU's flags that choose the fused kernel's variant, from /proc/cpuinfo (empty where it is absent). */
+    static List<String> cpuFlags() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/cpuinfo"))) {
+                if (line.startsWith("flags")) {
+                    return Arrays.stream(line.substring(line.indexOf(':') + 1).trim().split(" "))
+                            .filter(f -> f.equals("avx2") || f.equals("fma") || f.equals("f16c") || f.startsWith("avx512"))
+                            .toList();
+                }
+            }
+        } catch (IOException e) {
+            return List.of();
+        }
+        return List.of();
     }
 
     /** Median milliseconds per step of one implementation on fresh params with fixed gradients. */

@@ -9,6 +9,8 @@ import java.util.Locale;
 import java.util.stream.Stream;
 
 import org.radam4j.fuzz.CheckpointFuzzer;
+import org.radam4j.fuzz.FusedFuzzer;
+import org.radam4j.internal.Benchmarks;
 import org.radam4j.fuzz.StateDictFuzzer;
 import org.radam4j.parity.ParityRunner;
 
@@ -18,6 +20,8 @@ import com.fasterxml.jackson.databind.JsonNode;
  * {@code scripts/radam4j fuzz [--maps N] [--files N] [--seed S] [--golden DIR]}: {@link StateDictFuzzer} over N
  * generated state dicts (default 10,000) and {@link CheckpointFuzzer} over N damaged checkpoint files (default
  * 1,000), from the golden data in DIR (default: the project.s {@code radam4j-tools/src/test/resources/golden}).
+ * {@code scripts/radam4j fuzz --fused N [--seed S] [--isa NAME]}: {@link FusedFuzzer} alone, N random configurations of the
+ * fused path against the for-loop, bit for bit after every step.
  */
 final class Fuzz {
 
@@ -27,6 +31,8 @@ final class Fuzz {
     static int run(List<String> args) throws Exception {
         int maps = 10_000;
         int files = 1_000;
+        int fused = -1;
+        String isa = null;
         long seed = 1;
         Path golden = Path.of(System.getProperty("radam4j.home", "."), "radam4j-tools/src/test/resources/golden");
         for (int i = 0; i + 1 < args.size(); i += 2) {
@@ -35,6 +41,8 @@ final class Fuzz {
                 case "--maps" -> maps = Integer.parseInt(v);
                 case "--files" -> files = Integer.parseInt(v);
                 case "--seed" -> seed = Long.parseLong(v);
+                case "--fused" -> fused = Integer.parseInt(v);
+                case "--isa" -> isa = v;
                 case "--golden" -> golden = Path.of(v);
                 default -> {
                     System.err.println("radam4j fuzz: unknown option " + args.get(i));
@@ -45,6 +53,20 @@ final class Fuzz {
         if (args.size() % 2 != 0) {
             System.err.println("radam4j fuzz: " + args.get(args.size() - 1) + " needs a value");
             return 2;
+        }
+        if (fused >= 0) {
+            if (isa != null && !Benchmarks.useFusedInstructionSet(isa)) {
+                System.err.println("radam4j fuzz: this CPU cannot run the fused kernel's " + isa + " variant; it runs "
+                        + String.join(", ", Benchmarks.fusedInstructionSets()));
+                return 1;
+            }
+            long t0 = System.nanoTime();
+            FusedFuzzer.Report f = FusedFuzzer.run(fused, seed);
+            System.out.println(String.format(Locale.ROOT, "fused (%s) against for-loop: %d configurations, %d steps compared "
+                    + "bit for bit (params and state), %d differences (%.1f s)", Benchmarks.fusedInstructionSet(), f.configs(), f.steps(),
+                    f.differences().size(), (System.nanoTime() - t0) / 1e9));
+            f.differences().stream().limit(20).forEach(d -> System.out.println("  " + d));
+            return f.ok() ? 0 : 1;
         }
         JsonNode root = ParityRunner.read(golden.resolve("golden_cpu.json").toFile());
         JsonNode twoGroups = null;

@@ -45,12 +45,14 @@ public final class Main {
         System.err.println("""
                 usage: scripts/radam4j <command> [options]
                   demo                       train a small network with RAdam and compare its losses with PyTorch's
-                  bench [--json FILE] [--rows 200x4096,...] [--impl forloop,foreach,fused,libtorch_adam] [--steps N] [--threads T]
+                  bench [--json FILE] [--rows 200x4096,...] [--impl forloop,foreach,fused,libtorch_adam] [--steps N] [--threads T] [--isa portable|avx2+fma+f16c|avx512]
                                              median step time per path, effective GB/s and ratios
                   soak [--steps N] [--impl forloop,foreach,fused] [--zero-grad none|zero]
                                              train for N steps per path and report RSS and live native handles
                   fuzz [--maps N] [--files N] [--seed S] [--golden DIR]
                                              feed loadStateDict generated maps and TorchFiles damaged checkpoints
+                  fuzz --fused N [--seed S] [--isa NAME]
+                                             N random configurations: fused against the for-loop, bit for bit
                   parity [--impl auto|forloop|foreach|fused] [--save-state-dicts DIR] FILE.json...
                                              replay PyTorch-recorded trajectories and report per case""");
     }

@@ -1,5 +1,7 @@
 package org.radam4j.internal;
 
+import java.util.List;
+
 /**
  * What {@code scripts/radam4j bench} needs from the library's internals: the fused kernel's memory-bandwidth
  * probe and the instruction set it runs with.
@@ -23,10 +25,22 @@ public final class Benchmarks {
         return FusedKernel.streamGbps(n, threads, reps);
     }
 
-    /** {@code avx2+fma} or {@code portable}. */
+    /** The variant of the fused kernel in use: {@code portable}, {@code avx2+fma+f16c} or {@code avx512}. */
     public static String fusedInstructionSet() {
         requireKernel();
         return FusedKernel.isa();
+    }
+
+    /** The variants this CPU runs, from the most portable to the best. */
+    public static List<String> fusedInstructionSets() {
+        requireKernel();
+        return List.of(FusedKernel.isas());
+    }
+
+    /** Runs the named variant from now on; {@code false} (nothing changed) when this CPU cannot run it. */
+    public static boolean useFusedInstructionSet(String name) {
+        requireKernel();
+        return FusedKernel.useIsa(name);
     }
 
     private static void requireKernel() {

@@ -12,6 +12,13 @@ public final class FusedKernel {
     public static final int BFLOAT16 = 2;
     public static final int FLOAT16 = 3;
 
+    /** {@link ParamBatch#stepKinds()}: the caller increments this step counter itself after the call. */
+    public static final int STEP_BY_CALLER = 0;
+    /** {@link ParamBatch#stepKinds()}: a CPU float32 counter the kernel sets to the next step after the loop. */
+    public static final int STEP_FLOAT32 = 1;
+    /** {@link ParamBatch#stepKinds()}: a CPU float64 counter the kernel sets to the next step after the loop. */
+    public static final int STEP_FLOAT64 = 2;
+
     private static final NativeLoader.Result LOADED = NativeLoader.load();
 
     private FusedKernel() {
@@ -28,10 +35,13 @@ public final class FusedKernel {
 
     /**
      * Params of one dtype, element {@code i} of each array for param {@code i}: data addresses of the four
-     * contiguous tensors, element counts, and the step scalars computed by {@code StepScalars} (C++ {@code Work}).
+     * contiguous tensors, element counts, the step scalars computed by {@code StepScalars} (C++ {@code Work}), and
+     * each step counter's address, kind ({@code STEP_*}) and next value. The kernel writes the counters only once
+     * every element is stepped, so a call that fails changes nothing.
      */
     public record ParamBatch(int dtype, long[] params, long[] grads, long[] expAvgs, long[] expAvgSqs, long[] numels,
-            double[] bc1s, double[] sqrtBc2s, double[] rects, boolean[] rectified) {
+            double[] bc1s, double[] sqrtBc2s, double[] rects, boolean[] rectified, long[] steps, int[] stepKinds,
+            double[] nextSteps) {
     }
 
     /** {@code null} when the kernel is loaded, else why not and what to do. */
@@ -53,9 +63,15 @@ public final class FusedKernel {
      */
     public static native double streamGbps(long n, int threads, int reps);
 
-    /** Runs the portable build of the loop even where AVX2/FMA is available (for tests). */
-    public static native void usePortable(boolean portable);
+    /**
+     * Runs the named variant of the loop from now on ({@code null}: the best this CPU has), for tests and
+     * benchmarks; {@code false}, changing nothing, when this CPU cannot run it.
+     */
+    public static native boolean useIsa(String name);
 
-    /** The instruction set the kernel chose: {@code avx2+fma} or {@code portable}. */
+    /** The variants this CPU can run, from the most portable to the best: {@code portable}, {@code avx2+fma+f16c}, {@code avx512}. */
+    public static native String[] isas();
+
+    /** The variant the kernel runs now. */
     public static native String isa();
 }

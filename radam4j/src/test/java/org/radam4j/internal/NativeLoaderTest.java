@@ -72,19 +72,25 @@ class NativeLoaderTest {
         long[] one = {0};
         double[] d = {1};
         boolean[] z = {true};
+        int[] k = {FusedKernel.STEP_BY_CALLER};
         assertTrue(assertThrows(IllegalArgumentException.class, () -> FusedKernel.step(null, null, 1)).getMessage()
                 .contains("null group or batch"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> FusedKernel.step(group,
-                new FusedKernel.ParamBatch(FusedKernel.FLOAT32, one, one, one, new long[2], one, d, d, d, z), 1))
+                new FusedKernel.ParamBatch(FusedKernel.FLOAT32, one, one, one, new long[2], one, d, d, d, z, one, k, d), 1))
                 .getMessage().contains("expAvgSqs has the wrong length"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> FusedKernel.step(group,
-                new FusedKernel.ParamBatch(FusedKernel.FLOAT32, one, one, one, one, one, null, d, d, z), 1))
+                new FusedKernel.ParamBatch(FusedKernel.FLOAT32, one, one, one, one, one, null, d, d, z, one, k, d), 1))
                 .getMessage().contains("bc1s is null"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> FusedKernel.step(group,
-                new FusedKernel.ParamBatch(42, one, one, one, one, one, d, d, d, z), 1)).getMessage().contains("dtype"));
+                new FusedKernel.ParamBatch(42, one, one, one, one, one, d, d, d, z, one, k, d), 1)).getMessage().contains("dtype"));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> FusedKernel.step(group,
-                new FusedKernel.ParamBatch(FusedKernel.FLOAT32, one, one, one, one, new long[] {4}, d, d, d, z), 1))
+                new FusedKernel.ParamBatch(FusedKernel.FLOAT32, one, one, one, one, new long[] {4}, d, d, d, z, one, k, d), 1))
                 .getMessage().contains("null data pointer"));
+        long[] zero = {0};
+        int[] f32 = {FusedKernel.STEP_FLOAT32};
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> FusedKernel.step(group,
+                new FusedKernel.ParamBatch(FusedKernel.FLOAT32, one, one, one, one, zero, d, d, d, z, zero, f32, d), 1))
+                .getMessage().contains("null step counter"));
         assertThrows(IllegalArgumentException.class, () -> FusedKernel.streamGbps(0, 1, 1));
     }
 }
