@@ -56,7 +56,7 @@ final class FusedRAdam {
         if (!dtype || (reduced && o.weightDecay() != 0 && !o.decoupledWeightDecay()) || o.beta1() == 0) {
             return false;
         }
-        if (p.dim() == 0 && o.lrIsTensor() && promote_types(t, Dtypes.of(o.lrTensor())) != t) {
+        if (p.dim() == 0 && o.lrIsTensor() && promote_types(t, Dtypes.of(o.lrTensor())).intern() != t) {
             return false;
         }
         return p.is_cpu() && p.numel() > 0 && p.is_contiguous() && g.is_contiguous() && m.is_contiguous()

@@ -64,7 +64,7 @@ final class Tensors {
      * float64, else float32.
      */
     static ScalarType scalarDtype() {
-        return get_default_dtype_as_scalartype() == ScalarType.Double ? ScalarType.Double : ScalarType.Float;
+        return get_default_dtype_as_scalartype().intern() == ScalarType.Double ? ScalarType.Double : ScalarType.Float;
     }
 
     /**
@@ -89,7 +89,7 @@ final class Tensors {
                 }
             }
         }
-        if (!p.is_contiguous() && has_internal_overlap(p) == MemOverlap.Yes) {
+        if (!p.is_contiguous() && has_internal_overlap(p).intern() == MemOverlap.Yes) {
             return "unsupported operation: more than one element of the written-to tensor refers to a single memory "
                     + "location. Please clone() the tensor before performing the operation.";
         }
