@@ -87,7 +87,7 @@ class CapturableGoldenOnCpuTest {
                         ts.add(st.step());
                     }
                     if (!ps.isEmpty()) {
-                        StepPath.of(StepPath.choose(o, ps)).step(new GroupTensors(ps, gs, ms, vs, ts), o);
+                        StepPath.of(StepPath.choose(o, ps)).step(GroupTensors.of(ps, gs, ms, vs, ts), o);
                     }
                 }
                 JsonNode expect = step.get("expect");

@@ -114,9 +114,9 @@ class DevicePlacementTest {
         StepPath.Kind kind = foreach ? StepPath.Kind.FOREACH : StepPath.Kind.FORLOOP;
         for (int i = 0; i < 20; i++) {
             Tensor g = randn(64).to(ScalarType.Double);
-            StepPath.of(kind).step(new GroupTensors(List.of(p), List.of(g), List.of(sp.expAvg()), List.of(sp.expAvgSq()),
+            StepPath.of(kind).step(GroupTensors.of(List.of(p), List.of(g), List.of(sp.expAvg()), List.of(sp.expAvgSq()),
                     List.of(sp.step())), regular);
-            StepPath.of(kind).step(new GroupTensors(List.of(q), List.of(g), List.of(sq.expAvg()), List.of(sq.expAvgSq()),
+            StepPath.of(kind).step(GroupTensors.of(List.of(q), List.of(g), List.of(sq.expAvg()), List.of(sq.expAvgSq()),
                     List.of(sq.step())), capturable);
         }
         assertTrue(torch.allclose(q, p, 1e-5, 1e-5, false), "capturable and regular paths agree: max diff " + q.sub(p).abs().max().item_double());

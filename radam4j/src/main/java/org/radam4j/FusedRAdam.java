@@ -5,7 +5,6 @@ import org.radam4j.internal.FusedKernel;
 import org.radam4j.internal.Dtypes;
 
 import static org.bytedeco.pytorch.global.torch.promote_types;
-import static org.bytedeco.pytorch.global.torch.view_as_real;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -24,8 +23,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 /**
  * The fused path (radam4j's own; PyTorch has no fused RAdam): one native pass per param over its four tensors,
  * multithreaded over {@code torch.get_num_threads()} threads, with the per-param step sizes computed here in
- * double by {@link StepScalars}. Params it cannot take, those not on the CPU or whose param, gradient and state
- * are not all contiguous, are stepped by the for-loop path instead, each on its own.
+ * double by {@link StepScalars}. Params it cannot take (see {@link #takes}) are stepped by the for-loop path
+ * instead, so the fused path's bits are the for-loop's wherever it runs.
  */
 final class FusedRAdam {
 
@@ -35,8 +34,9 @@ final class FusedRAdam {
     }
 
     /**
-     * Whether the kernel takes this param: CPU, a supported dtype, at least one element (an empty tensor has no
-     * data pointer), all four tensors contiguous, and none of the three cases where libtorch's for-loop result
+     * Whether the kernel takes this param (whose gradient {@code RAdam} has checked: dense, of its dtype, device
+     * and shape): CPU, a supported dtype, at least one element (an empty tensor has no data pointer), all four
+     * tensors contiguous, and none of the three cases where libtorch's for-loop result
      * depends on more than the element's values:
      * <ul>
      * <li>bfloat16 and float16 with coupled weight decay: libtorch's {@code grad.add(param, alpha=wd)} rounds
@@ -49,26 +49,28 @@ final class FusedRAdam {
      * </ul>
      * Those params take the for-loop path, so the fused path's bits stay the for-loop's.
      */
-    static boolean takes(Tensor p, Tensor g, Tensor m, Tensor v, RAdamOptions o) {
-        ScalarType t = Dtypes.of(p);
+    static boolean takes(ParamFacts pf, Tensor g, Slot slot, RAdamOptions o) {
+        ScalarType t = pf.dtype();
         boolean reduced = t == ScalarType.BFloat16 || t == ScalarType.Half;
         boolean dtype = t == ScalarType.Float || t == ScalarType.Double || reduced || t == ScalarType.ComplexFloat;
         if (!dtype || (reduced && o.weightDecay() != 0 && !o.decoupledWeightDecay()) || o.beta1() == 0) {
             return false;
         }
-        if (p.dim() == 0 && o.lrIsTensor() && promote_types(t, Dtypes.of(o.lrTensor())).intern() != t) {
+        if (pf.dim() == 0 && o.lrIsTensor() && promote_types(t, Dtypes.of(o.lrTensor())).intern() != t) {
             return false;
         }
-        return p.is_cpu() && p.numel() > 0 && p.is_contiguous() && g.is_contiguous() && m.is_contiguous()
-                && v.is_contiguous() && !g.is_sparse();
+        return pf.cpu() && pf.numel() > 0 && pf.contiguous() && slot.contiguous && g.is_contiguous();
     }
 
     static void step(GroupTensors t, RAdamOptions o) {
         List<Integer> fallback = new ArrayList<>();
-        Map<Integer, List<Integer>> byDtype = new LinkedHashMap<>();
+        Map<ScalarType, List<Integer>> byDtype = new LinkedHashMap<>();
+        Slot[] slots = new Slot[t.size()];
         for (int i = 0; i < t.size(); i++) {
-            if (takes(t.params().get(i), t.grads().get(i), t.expAvgs().get(i), t.expAvgSqs().get(i), o)) {
-                byDtype.computeIfAbsent(code(t.params().get(i)), k -> new ArrayList<>()).add(i);
+            ParamFacts pf = t.facts().get(i);
+            slots[i] = Slot.of(t.states().get(i));
+            if (takes(pf, t.grads().get(i), slots[i], o)) {
+                byDtype.computeIfAbsent(pf.dtype(), k -> new ArrayList<>()).add(i);
             } else {
                 fallback.add(i);
             }
@@ -76,9 +78,9 @@ final class FusedRAdam {
         if (!fallback.isEmpty()) {
             ForLoopRAdam.step(pick(t, fallback), o);
         }
-        for (Map.Entry<Integer, List<Integer>> e : byDtype.entrySet()) {
+        for (Map.Entry<ScalarType, List<Integer>> e : byDtype.entrySet()) {
             try (PointerScope scope = new PointerScope()) {
-                run(t, e.getValue(), e.getKey(), o);
+                run(t, slots, e.getValue(), e.getKey(), o);
             }
         }
     }
@@ -86,44 +88,102 @@ final class FusedRAdam {
     private static GroupTensors pick(GroupTensors t, List<Integer> idx) {
         List<Tensor> p = new ArrayList<>(), g = new ArrayList<>(), m = new ArrayList<>(), v = new ArrayList<>(),
                 s = new ArrayList<>();
+        List<ParamFacts> f = new ArrayList<>();
+        List<ParamState> st = new ArrayList<>();
         for (int i : idx) {
             p.add(t.params().get(i));
             g.add(t.grads().get(i));
             m.add(t.expAvgs().get(i));
             v.add(t.expAvgSqs().get(i));
             s.add(t.stateSteps().get(i));
+            f.add(t.facts().get(i));
+            st.add(t.states().get(i));
         }
-        return new GroupTensors(p, g, m, v, s);
+        return new GroupTensors(p, g, m, v, s, f, st);
     }
 
-    /** One step counter's next value and who writes it: the kernel for CPU float32/float64 counters. */
-    private record Counter(long address, int kind, double next) {
-        static Counter of(Tensor step) {
-            if (step.is_cpu() && step.numel() == 1) {
-                ScalarType t = Dtypes.of(step);
-                if (t == ScalarType.Float) {
-                    Pointer data = step.data_ptr();
-                    return new Counter(data.address(), FusedKernel.STEP_FLOAT32, new FloatPointer(data).get() + 1.0f);
-                }
-                if (t == ScalarType.Double) {
-                    Pointer data = step.data_ptr();
-                    return new Counter(data.address(), FusedKernel.STEP_FLOAT64, new DoublePointer(data).get() + 1.0);
-                }
+    /**
+     * The fused path's view of a param's state, kept in its {@link ParamState} between steps: data addresses of
+     * exp_avg and exp_avg_sq, whether both are contiguous, and the step
+     * counter (address, kind, value). Reading these costs JNI calls per param and step; the view is reused while
+     * the three tensors' autograd versions are unchanged, which every in-place tensor operation on them (
+     * {@code copy_}, {@code fill_}, {@code set_}, {@code resize_}, the other paths' updates) breaks. The kernel
+     * writes the tensors without changing their versions and keeps {@link #step} up to date itself.
+     */
+    static final class Slot {
+        final long expAvg;
+        final long expAvgSq;
+        final boolean contiguous;
+        final long stepAddress;
+        final int stepKind;
+        double step;
+        final long mVersion;
+        final long vVersion;
+        final long stepVersion;
+
+        private Slot(ParamState s) {
+            Tensor m = s.expAvg();
+            Tensor v = s.expAvgSq();
+            mVersion = m._version();
+            vVersion = v._version();
+            stepVersion = s.step()._version();
+            contiguous = m.is_contiguous() && v.is_contiguous();
+            if (contiguous && m.numel() > 0) {
+                expAvg = m.data_ptr().address();
+                expAvgSq = v.data_ptr().address();
+            } else {
+                expAvg = 0;
+                expAvgSq = 0;
             }
-            try (Tensor next = step.add(ONE)) {
-                return new Counter(0, FusedKernel.STEP_BY_CALLER, next.item_double());
+            Tensor st = s.step();
+            ScalarType t = st.is_cpu() && st.numel() == 1 ? Dtypes.of(st) : null;
+            if (t == ScalarType.Float || t == ScalarType.Double) {
+                Pointer data = st.data_ptr();
+                stepAddress = data.address();
+                stepKind = t == ScalarType.Float ? FusedKernel.STEP_FLOAT32 : FusedKernel.STEP_FLOAT64;
+                step = t == ScalarType.Float ? new FloatPointer(data).get() : new DoublePointer(data).get();
+            } else {
+                stepAddress = 0;
+                stepKind = FusedKernel.STEP_BY_CALLER;
             }
         }
 
-        void commit(Tensor step) {
-            if (kind == FusedKernel.STEP_BY_CALLER) {
-                step.add_(ONE);
+        /** The state's slot, read again when any of its tensors changed since. */
+        static Slot of(ParamState s) {
+            Slot slot = s.fusedSlot;
+            if (slot == null || slot.mVersion != s.expAvg()._version() || slot.vVersion != s.expAvgSq()._version()
+                    || slot.stepVersion != s.step()._version()) {
+                slot = new Slot(s);
+                s.fusedSlot = slot;
+            }
+            return slot;
+        }
+
+        /** The step count after this step. */
+        double next(Tensor stepTensor) {
+            return switch (stepKind) {
+                case FusedKernel.STEP_FLOAT32 -> (float) step + 1.0f;
+                case FusedKernel.STEP_FLOAT64 -> step + 1.0;
+                default -> {
+                    try (Tensor next = stepTensor.add(ONE)) {
+                        yield next.item_double();
+                    }
+                }
+            };
+        }
+
+        /** Records the kernel's write of the counter, or increments a counter the kernel does not write. */
+        void commit(Tensor stepTensor, double next) {
+            if (stepKind == FusedKernel.STEP_BY_CALLER) {
+                stepTensor.add_(ONE);
+            } else {
+                step = next;
             }
         }
     }
 
-    private static int code(Tensor p) {
-        return switch (Dtypes.of(p)) {
+    private static int code(ScalarType t) {
+        return switch (t) {
             case Double -> FusedKernel.FLOAT64;
             case BFloat16 -> FusedKernel.BFLOAT16;
             case Half -> FusedKernel.FLOAT16;
@@ -131,7 +191,8 @@ final class FusedRAdam {
         };
     }
 
-    private static void run(GroupTensors t, List<Integer> idx, int dtype, RAdamOptions o) {
+    /** Steps the params {@code idx}, all of dtype {@code type}, in one kernel call; complex64 as its float32 real view. */
+    private static void run(GroupTensors t, Slot[] slots, List<Integer> idx, ScalarType type, RAdamOptions o) {
         int n = idx.size();
         long[] p = new long[n];
         long[] g = new long[n];
@@ -145,46 +206,37 @@ final class FusedRAdam {
         long[] steps = new long[n];
         int[] stepKinds = new int[n];
         double[] nextSteps = new double[n];
-        Counter[] counters = new Counter[n];
         double lr = o.lr();
+        boolean complex = type == ScalarType.ComplexFloat;
         StepScalars s = null;
         for (int k = 0; k < n; k++) {
             int i = idx.get(k);
-            Tensor param = t.params().get(i);
-            Tensor grad = t.grads().get(i);
-            Tensor expAvg = t.expAvgs().get(i);
-            Tensor expAvgSq = t.expAvgSqs().get(i);
-            if (param.is_complex()) {
-                param = view_as_real(param);
-                grad = view_as_real(grad);
-                expAvg = view_as_real(expAvg);
-                expAvgSq = view_as_real(expAvgSq);
+            Slot slot = slots[i];
+            double next = slot.next(t.stateSteps().get(i));
+            if (s == null || s.step() != next) {
+                s = StepScalars.of(o.beta1(), o.beta2(), next);
             }
-            Counter c = Counter.of(t.stateSteps().get(i));
-            counters[k] = c;
-            if (s == null || s.step() != c.next()) {
-                s = StepScalars.of(o.beta1(), o.beta2(), c.next());
-            }
-            p[k] = param.data_ptr().address();
-            g[k] = grad.data_ptr().address();
-            m[k] = expAvg.data_ptr().address();
-            v[k] = expAvgSq.data_ptr().address();
-            numel[k] = param.numel();
+            p[k] = t.params().get(i).data_ptr().address();
+            g[k] = t.grads().get(i).data_ptr().address();
+            m[k] = slot.expAvg;
+            v[k] = slot.expAvgSq;
+            numel[k] = t.facts().get(i).numel() * (complex ? 2 : 1);
             rectified[k] = s.rectified();
             bc1[k] = s.bc1();
             sqrtBc2[k] = s.sqrtBc2();
             rect[k] = s.rect();
-            steps[k] = c.address();
-            stepKinds[k] = c.kind();
-            nextSteps[k] = c.next();
+            steps[k] = slot.stepAddress;
+            stepKinds[k] = slot.stepKind;
+            nextSteps[k] = next;
         }
         FusedKernel.step(new FusedKernel.GroupScalars(lr, o.beta1(), o.beta2(), o.eps(), o.weightDecay(),
                         ForLoopRAdam.decayFactor(o), o.decoupledWeightDecay(), o.maximize()),
-                new FusedKernel.ParamBatch(dtype, p, g, m, v, numel, bc1, sqrtBc2, rect, rectified, steps, stepKinds,
+                new FusedKernel.ParamBatch(code(type), p, g, m, v, numel, bc1, sqrtBc2, rect, rectified, steps, stepKinds,
                         nextSteps),
                 torch.get_num_threads());
         for (int k = 0; k < n; k++) {
-            counters[k].commit(t.stateSteps().get(idx.get(k)));
+            int i = idx.get(k);
+            slots[i].commit(t.stateSteps().get(i), nextSteps[k]);
         }
     }
 }

@@ -438,14 +438,16 @@ public class RAdam implements AutoCloseable {
         return loss;
     }
 
-    private record GroupWork(RAdamOptions options, StepPath.Kind path, List<Tensor> params, List<Tensor> grads) {
+    private record GroupWork(RAdamOptions options, StepPath.Kind path, List<Tensor> params, List<Tensor> grads,
+            List<ParamFacts> facts) {
     }
 
     private GroupWork collect(int gi, ParamGroup group) {
         RAdamOptions o = group.options();
         List<Tensor> params = new ArrayList<>();
         List<Tensor> grads = new ArrayList<>();
-        GroupWork w = new GroupWork(o, StepPath.Kind.FORLOOP, params, grads);
+        List<ParamFacts> facts = new ArrayList<>();
+        GroupWork w = new GroupWork(o, StepPath.Kind.FORLOOP, params, grads, facts);
         List<Tensor> all = group.params();
         for (int i = 0; i < all.size(); i++) {
             Tensor p = all.get(i);
@@ -458,11 +460,13 @@ public class RAdam implements AutoCloseable {
             if (g.is_sparse()) {
                 throw new IllegalStateException("RAdam does not support sparse gradients");
             }
-            String mismatch = Tensors.gradMismatch(p, g);
+            ParamFacts pf = ParamFacts.of(p);
+            facts.add(pf);
+            String mismatch = Tensors.gradMismatch(p, pf, g);
             if (mismatch != null) {
                 throw new IllegalStateException("the gradient of param " + i + " in param group " + gi + " " + mismatch);
             }
-            String refusal = Tensors.inPlaceRefusal(p, o.differentiable());
+            String refusal = Tensors.inPlaceRefusal(p, pf, o.differentiable());
             if (refusal != null) {
                 throw new IllegalStateException(refusal);
             }
@@ -472,7 +476,7 @@ public class RAdam implements AutoCloseable {
         }
         StepPath.Kind kind = StepPath.choose(o, params);
         StepPath.check(kind, o, params);
-        return new GroupWork(o, kind, params, grads);
+        return new GroupWork(o, kind, params, grads, facts);
     }
 
     /** Lines up the group's state, creating it where missing; the keys of the states it creates go to {@code created}. */
@@ -481,6 +485,7 @@ public class RAdam implements AutoCloseable {
         List<Tensor> expAvgs = new ArrayList<>(n);
         List<Tensor> expAvgSqs = new ArrayList<>(n);
         List<Tensor> steps = new ArrayList<>(n);
+        List<ParamState> states = new ArrayList<>(n);
         for (Tensor p : w.params) {
             ParamState s = state.computeIfAbsent(Tensors.identity(p), k -> {
                 created.add(k);
@@ -489,8 +494,9 @@ public class RAdam implements AutoCloseable {
             expAvgs.add(s.expAvg());
             expAvgSqs.add(s.expAvgSq());
             steps.add(s.step());
+            states.add(s);
         }
-        return new GroupTensors(w.params, w.grads, expAvgs, expAvgSqs, steps);
+        return new GroupTensors(w.params, w.grads, expAvgs, expAvgSqs, steps, w.facts, states);
     }
 
     static ParamState newState(Tensor p, RAdamOptions o) {
