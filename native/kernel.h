@@ -131,9 +131,10 @@ struct Consts {
         omb1 = static_cast<C>(1.0 - gs.beta1);
         b2 = static_cast<C>(gs.beta2);
         omb2 = static_cast<C>(1.0 - gs.beta2);
-        eps = static_cast<C>(gs.eps);
+        // libtorch's add (a ufunc kernel) takes its scalar operand and alpha in the tensor's dtype: eps and the
+        // weight decay are rounded to bfloat16 / float16 before use (mul, div, lerp and addcmul keep them in float).
+        eps = round(static_cast<C>(gs.eps));
         wd = static_cast<C>(gs.weight_decay);
-        // libtorch's reduced-precision add(other, alpha) rounds alpha and alpha * other to the dtype too.
         wd_r = round(wd);
         decay = static_cast<C>(gs.decay_factor);
         bc1 = static_cast<C>(w.ps.bc1);
