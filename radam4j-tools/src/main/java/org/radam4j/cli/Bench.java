@@ -114,7 +114,7 @@ final class Bench {
         }
         torch.set_num_threads(threads);
         double bandwidth = Benchmarks.memoryBandwidthGbps(32_000_000, threads, 5);
-        System.out.println(String.format(Locale.ROOT, "radam4j bench: %d threads, median of %d steps after at least 3 warm-up steps and 0.5 s; "
+        System.out.println(String.format(Locale.ROOT, "radam4j bench: %d threads, median of %d steps after at least 3 warm-up steps and 2 s; "
                 + "fused kernel: %s", torch.get_num_threads(), steps, Benchmarks.fusedInstructionSet()));
         System.out.println(String.format(Locale.ROOT, "memory bandwidth (read 4 x 128 MB, write 3 back, no arithmetic): "
                 + "%.1f GB/s", bandwidth));
@@ -205,7 +205,7 @@ final class Bench {
                 RAdam opt = new RAdam(params, b.build());
                 step = opt::step;
             }
-            long warmUntil = System.nanoTime() + 500_000_000L;
+            long warmUntil = System.nanoTime() + 2_000_000_000L;
             for (int i = 0; i < 3 || System.nanoTime() < warmUntil; i++) {
                 try (PointerScope s = new PointerScope()) {
                     step.run();
