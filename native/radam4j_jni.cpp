@@ -2,6 +2,7 @@
 // C++ exception into a Java one: none may cross JNI.
 #include <jni.h>
 
+#include <cmath>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -182,3 +183,11 @@ extern "C" JNIEXPORT jobjectArray JNICALL Java_org_radam4j_internal_FusedKernel_
     return out;
     API_END(nullptr)
 }
+
+// The C library's cos, pow and log, which CPython's math module and float ** use: schedulers computed from
+// them give Python's doubles bit for bit (Java's Math and StrictMath may differ from glibc in the last bit).
+extern "C" JNIEXPORT jdouble JNICALL Java_org_radam4j_internal_LibM_cos0(JNIEnv*, jclass, jdouble x) { return std::cos(x); }
+extern "C" JNIEXPORT jdouble JNICALL Java_org_radam4j_internal_LibM_pow0(JNIEnv*, jclass, jdouble x, jdouble y) {
+    return std::pow(x, y);
+}
+extern "C" JNIEXPORT jdouble JNICALL Java_org_radam4j_internal_LibM_log0(JNIEnv*, jclass, jdouble x) { return std::log(x); }

@@ -114,9 +114,33 @@ public final class ParamGroup {
         return options.lr();
     }
 
-    /** Sets a double learning rate, as {@code param_groups[i]["lr"] = lr} does in Python. */
+    /**
+     * Sets a double learning rate, as {@code param_groups[i]["lr"] = lr} does in Python: a tensor lr is replaced
+     * by the double. To keep a tensor lr the same tensor, use {@link #fillLr}.
+     */
     public void setLr(double lr) {
         setOptions(options.withLr(lr));
+    }
+
+    /**
+     * Sets the learning rate as PyTorch's schedulers do: a tensor lr is filled in place ({@code lr.fill_(value)}),
+     * so it stays the same tensor (what capturable steps and CUDA graphs read); a double lr is replaced. Like
+     * Python's assignment, and unlike {@link #setLr}, it does not check the value's range.
+     */
+    public void fillLr(double lr) {
+        Tensor t = options.lrTensor();
+        if (t == null) {
+            setOptions(options.withScheduledLr(lr));
+            return;
+        }
+        try (org.bytedeco.pytorch.Scalar s = new org.bytedeco.pytorch.Scalar(lr)) {
+            t.fill_(s);
+        }
+    }
+
+    /** Sets {@code betas[0]}, keeping {@code betas[1]}: what PyTorch's CyclicLR and OneCycleLR cycle for Adam-like optimizers. */
+    public void setBeta1(double beta1) {
+        setOptions(options.toBuilder().betas(beta1, options.beta2()).build());
     }
 
     /** Keys of the group that are not RAdam options, kept as given (mutable). */

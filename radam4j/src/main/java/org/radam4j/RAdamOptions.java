@@ -138,6 +138,16 @@ public final class RAdamOptions {
     }
 
     /**
+     * The learning rate replaced without the constructor's range check, as a Python scheduler assigns
+     * {@code group["lr"]} (PyTorch's OneCycleLR with linear three-phase annealing ends a hair below zero).
+     */
+    RAdamOptions withScheduledLr(double lr) {
+        EnumMap<RAdamOption, Object> v = new EnumMap<>(values);
+        v.put(RAdamOption.LR, lr);
+        return new RAdamOptions(v);
+    }
+
+    /**
      * These options as a Python-style param group map in PyTorch's key order ({@link #KEYS}): lr as a
      * {@link Double} or a {@link Tensor}, betas as a {@link PyTuple} of two doubles (a 2-element list that files
      * store as a tuple), weight_decay as PyTorch's int {@code 0} when left at its default (or given as an

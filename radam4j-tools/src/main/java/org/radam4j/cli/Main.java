@@ -28,6 +28,7 @@ public final class Main {
             case "soak" -> Soak.run(List.of(args).subList(1, args.length));
             case "bench" -> Bench.run(List.of(args).subList(1, args.length));
             case "fuzz" -> Fuzz.run(List.of(args).subList(1, args.length));
+            case "lr-parity" -> lrParity(List.of(args).subList(1, args.length));
             case "help", "--help", "-h" -> {
                 usage();
                 yield 0;
@@ -53,8 +54,30 @@ public final class Main {
                                              feed loadStateDict generated maps and TorchFiles damaged checkpoints
                   fuzz --fused N [--seed S] [--isa NAME]
                                              N random configurations: fused against the for-loop, bit for bit
+                  lr-parity OUT.json         replay learning-rate schedules recorded by scripts/record_lr_schedulers.py
                   parity [--impl auto|forloop|foreach|fused] [--save-state-dicts DIR] FILE.json...
                                              replay PyTorch-recorded trajectories and report per case""");
+    }
+
+    static int lrParity(List<String> args) throws Exception {
+        if (args.size() != 1) {
+            System.err.println("usage: scripts/radam4j lr-parity OUT.json (written by scripts/record_lr_schedulers.py)");
+            return 2;
+        }
+        List<org.radam4j.parity.LrParity.Result> results = org.radam4j.parity.LrParity.run(
+                org.radam4j.parity.LrParity.read(new File(args.get(0))));
+        int passed = 0;
+        int failed = 0;
+        for (org.radam4j.parity.LrParity.Result r : results) {
+            System.out.println(r.name() + ": " + r.verdict());
+            if (r.passed()) {
+                passed++;
+            } else if (!r.skipped()) {
+                failed++;
+            }
+        }
+        System.out.println(passed + " passed, " + failed + " failed");
+        return failed == 0 ? 0 : 1;
     }
 
     static int parity(List<String> args) throws Exception {

@@ -164,7 +164,7 @@ final class PickleReader {
     }
 
     private Object global(String module, String name) throws TorchFileFormatException {
-        boolean allowed = (module.equals("collections") && name.equals("OrderedDict"))
+        boolean allowed = (module.equals("collections") && (name.equals("OrderedDict") || name.equals("Counter")))
                 || (module.equals("torch._utils") && name.equals("_rebuild_tensor_v2"))
                 || (module.equals("torch") && StorageTypes.of(name) != null);
         if (!allowed) {
@@ -187,6 +187,16 @@ final class PickleReader {
         }
         if (g.name().equals("_rebuild_tensor_v2")) {
             return rebuilder.rebuild(a);
+        }
+        if (g.name().equals("Counter")) {
+            if (a.size() > 1 || (a.size() == 1 && !(a.get(0) instanceof Map<?, ?>))) {
+                throw bad("Counter() takes one dict");
+            }
+            try {
+                return org.radam4j.PyCounter.copyOf(a.isEmpty() ? Map.of() : (Map<?, ?>) a.get(0), "a Counter");
+            } catch (IllegalArgumentException e) {
+                throw bad(e.getMessage());
+            }
         }
         throw bad("the global " + g.module() + "." + g.name() + " cannot be called");
     }

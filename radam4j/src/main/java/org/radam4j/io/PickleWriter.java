@@ -63,6 +63,11 @@ final class PickleWriter {
             saveTensor(t, where);
         } else if (v instanceof PyTuple tuple) {
             saveTuple(tuple, where);
+        } else if (v instanceof org.radam4j.PyCounter counter) {
+            global("collections", "Counter");
+            save(new java.util.LinkedHashMap<>(counter), where);
+            out.write(0x85);
+            out.write('R');
         } else if (v instanceof List<?> list) {
             out.write(']');
             saveBatched(list.iterator(), list.size(), true, where);
