@@ -10,6 +10,10 @@ import java.util.Set;
 import java.util.SortedMap;
 import java.util.SortedSet;
 
+import org.bytedeco.pytorch.JitModule;
+import org.bytedeco.pytorch.named_parameter_list;
+import org.bytedeco.pytorch.parameter_list;
+import org.radam4j.io.JitModules;
 import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.StringTensorDictItem;
 import org.bytedeco.pytorch.Tensor;
@@ -90,9 +94,34 @@ public final class ParamGroupSpec implements OptionSetters<ParamGroupSpec> {
         return new ParamGroupSpec(list, names);
     }
 
+    /** Unnamed params of a TorchScript module: {@code jitModule.parameters()}. */
+    public static ParamGroupSpec of(parameter_list params) {
+        return of(JitModules.list(params));
+    }
+
+    /** Named params of a TorchScript module ({@code param_names} as Python's {@code named_parameters()} gives). */
+    public static ParamGroupSpec named(named_parameter_list params) {
+        return named((Map<String, Tensor>) JitModules.map(params));
+    }
+
+    /**
+     * The named params of a TorchScript module whose name starts with {@code prefix}, as users split a backbone
+     * ({@code "backbone."}) from a head ({@code "head."}).
+     *
+     * @throws IllegalArgumentException when no param has that prefix
+     */
+    public static ParamGroupSpec named(JitModule module, String prefix) {
+        Map<String, Tensor> m = JitModules.namedParameters(module, prefix);
+        if (m.isEmpty()) {
+            throw new IllegalArgumentException("no parameter of the module has a name starting with '" + prefix + "'");
+        }
+        return named(m);
+    }
+
     /**
      * A group from a Python-style map: {@code "params"} (required: an Iterable of tensors, a TensorVector, an
-     * ordered map of named tensors or a StringTensorDict), and any option keys.
+     * ordered map of named tensors, a StringTensorDict, or a TorchScript module's {@code parameter_list} or
+     * {@code named_parameter_list}), and any option keys.
      *
      * @throws IllegalArgumentException when {@code "params"} is missing or of the wrong kind
      */
@@ -117,6 +146,10 @@ public final class ParamGroupSpec implements OptionSetters<ParamGroupSpec> {
             return of(v);
         } else if (params instanceof StringTensorDict d) {
             return named(d);
+        } else if (params instanceof parameter_list l) {
+            return of(l);
+        } else if (params instanceof named_parameter_list l) {
+            return named(l);
         } else if (params instanceof Map<?, ?> m) {
             for (Object k : m.keySet()) {
                 if (!(k instanceof String)) {

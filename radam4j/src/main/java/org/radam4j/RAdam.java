@@ -17,6 +17,8 @@ import org.radam4j.internal.LibtorchErrors;
 import org.radam4j.internal.PyRepr;
 import org.bytedeco.pytorch.AutoGradMode;
 import org.bytedeco.pytorch.StringTensorDict;
+import org.bytedeco.pytorch.named_parameter_list;
+import org.bytedeco.pytorch.parameter_list;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 
@@ -173,6 +175,16 @@ public class RAdam implements AutoCloseable {
         this(single(ParamGroupSpec.named(namedParams)), defaults);
     }
 
+    /** RAdam over a TorchScript module's {@code parameters()}. */
+    public RAdam(parameter_list params, RAdamOptions defaults) {
+        this(single(ParamGroupSpec.of(params)), defaults);
+    }
+
+    /** RAdam over a TorchScript module's {@code named_parameters()} ({@code param_names} as in Python). */
+    public RAdam(named_parameter_list namedParams, RAdamOptions defaults) {
+        this(single(ParamGroupSpec.named(namedParams)), defaults);
+    }
+
     /**
      * RAdam over several param groups, each with its own overrides of {@code defaults}.
      *
@@ -198,7 +210,8 @@ public class RAdam implements AutoCloseable {
 
     /**
      * The dynamic form of Python's {@code RAdam(params, ...)}, for callers whose params are not typed: a
-     * {@link TensorVector}, a {@link StringTensorDict}, an ordered {@code Map<String, Tensor>}, an
+     * {@link TensorVector}, a {@link StringTensorDict}, a TorchScript module's {@code parameter_list} or
+     * {@code named_parameter_list}, an ordered {@code Map<String, Tensor>}, an
      * {@code Iterable} of tensors, an {@code Iterable} of {@link ParamGroupSpec}s or of group maps
      * ({@code {"params": ..., "lr": ...}}).
      *

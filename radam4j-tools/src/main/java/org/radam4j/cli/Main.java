@@ -29,6 +29,7 @@ public final class Main {
             case "bench" -> Bench.run(List.of(args).subList(1, args.length));
             case "fuzz" -> Fuzz.run(List.of(args).subList(1, args.length));
             case "lr-parity" -> lrParity(List.of(args).subList(1, args.length));
+            case "finetune" -> Finetune.run(List.of(args).subList(1, args.length));
             case "help", "--help", "-h" -> {
                 usage();
                 yield 0;
@@ -54,6 +55,9 @@ public final class Main {
                                              feed loadStateDict generated maps and TorchFiles damaged checkpoints
                   fuzz --fused N [--seed S] [--isa NAME]
                                              N random configurations: fused against the for-loop, bit for bit
+                  finetune --model MODEL.pt --data DATA.pt --steps N [--lr X] [--weight-decay W] [--decoupled]
+                           [--impl forloop|foreach|fused] [--resume CKPT.pt] --out CKPT.pt
+                                             fine-tune a TorchScript model on mse_loss; saves {"model", "optimizer"}
                   lr-parity OUT.json         replay learning-rate schedules recorded by scripts/record_lr_schedulers.py
                   parity [--impl auto|forloop|foreach|fused] [--save-state-dicts DIR] FILE.json...
                                              replay PyTorch-recorded trajectories and report per case""");

@@ -47,19 +47,19 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * Without such a Python these tests are skipped, unless {@code RADAM4J_REQUIRE_PYTHON} is set (as in CI), when
  * they fail.
  */
-class PythonInteropTest {
+public class PythonInteropTest {
 
     static final Set<String> ALLOWED_GLOBALS = Set.of("collections.OrderedDict", "torch._utils._rebuild_tensor_v2",
             "torch.FloatStorage", "torch.DoubleStorage", "torch.HalfStorage", "torch.BFloat16Storage",
             "torch.ComplexFloatStorage", "torch.LongStorage", "torch.IntStorage", "torch.BoolStorage");
 
-    static String python;
+    public static String python;
 
     @TempDir
     Path dir;
 
     @BeforeAll
-    static void findPython() throws Exception {
+    public static void findPython() throws Exception {
         for (String candidate : List.of("/usr/bin/python3", "python3")) {
             try {
                 Process p = new ProcessBuilder(candidate, "-c", "import torch").redirectErrorStream(true).start();

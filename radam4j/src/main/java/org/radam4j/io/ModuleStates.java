@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import org.bytedeco.pytorch.JitModule;
 import org.bytedeco.pytorch.Module;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.StringTensorDict;
@@ -13,8 +14,8 @@ import org.bytedeco.pytorch.Tensor;
 import org.radam4j.internal.Dtypes;
 
 /**
- * A JavaCPP module's {@code state_dict()} as an ordered Java map (parameters, then buffers, by PyTorch's dotted
- * names), and PyTorch's strict {@code load_state_dict} into a module: the same keys, the same shapes; values
+ * A JavaCPP module's or TorchScript module's {@code state_dict()} as an ordered Java map (parameters and buffers,
+ * by PyTorch's dotted names), and PyTorch's strict {@code load_state_dict} into such a module: the same keys, the same shapes; values
  * are copied into the module's own tensors (cast to their dtype and device), all checked before any is written.
  */
 public final class ModuleStates {
@@ -51,7 +52,31 @@ public final class ModuleStates {
      *     tensor of the right shape; the module is unchanged then
      */
     public static void load(Module module, Map<?, ?> stateDict) {
-        Map<String, Tensor> own = stateDict(module);
+        load(stateDict(module), stateDict);
+    }
+
+    /**
+     * A TorchScript module's {@code state_dict()}: its parameters and buffers (BatchNorm's running statistics and
+     * {@code num_batches_tracked} included) under the keys Python's {@code model.state_dict()} uses, detached and
+     * sharing storage with the module. Python's {@code load_state_dict(strict=True)} accepts it.
+     */
+    public static Map<String, Tensor> stateDict(JitModule module) {
+        Map<String, Tensor> m = new LinkedHashMap<>();
+        JitModules.stateTensors(module).forEach((k, v) -> m.put(k, v.detach()));
+        return m;
+    }
+
+    /**
+     * PyTorch's strict {@code load_state_dict} into a TorchScript module: the same keys and shapes, checked for
+     * every entry before any is copied.
+     *
+     * @throws IllegalArgumentException as {@link #load(Module, Map)}; the module is unchanged then
+     */
+    public static void load(JitModule module, Map<?, ?> stateDict) {
+        load(stateDict(module), stateDict);
+    }
+
+    private static void load(Map<String, Tensor> own, Map<?, ?> stateDict) {
         java.util.List<String> missing = new java.util.ArrayList<>();
         java.util.List<String> unexpected = new java.util.ArrayList<>();
         for (String k : own.keySet()) {
