@@ -30,6 +30,7 @@ public final class Main {
             case "fuzz" -> Fuzz.run(List.of(args).subList(1, args.length));
             case "lr-parity" -> lrParity(List.of(args).subList(1, args.length));
             case "finetune" -> Finetune.run(List.of(args).subList(1, args.length));
+            case "convert-golden" -> ConvertGolden.run(List.of(args).subList(1, args.length));
             case "help", "--help", "-h" -> {
                 usage();
                 yield 0;
@@ -59,7 +60,9 @@ public final class Main {
                            [--impl forloop|foreach|fused] [--resume CKPT.pt] --out CKPT.pt
                                              fine-tune a TorchScript model on mse_loss; saves {"model", "optimizer"}
                   lr-parity OUT.json         replay learning-rate schedules recorded by scripts/record_lr_schedulers.py
-                  parity [--impl auto|forloop|foreach|fused] [--save-state-dicts DIR] FILE.json...
+                  convert-golden IN.json OUT.pt
+                                             the golden JSON's trajectory cases as a recording (docs/recording-format.md)
+                  parity [--impl auto|forloop|foreach|fused] [--save-state-dicts DIR] FILE.json|RECORDING.pt...
                                              replay PyTorch-recorded trajectories and report per case""");
     }
 
@@ -116,7 +119,7 @@ public final class Main {
             }
         }
         if (files.isEmpty()) {
-            System.err.println("radam4j parity: no golden file given");
+            System.err.println("radam4j parity: no golden file or recording given");
             return 2;
         }
         java.nio.file.Path save = null;
@@ -131,6 +134,25 @@ public final class Main {
             if (!f.isFile()) {
                 System.out.println(f + ": FAIL no such file");
                 failed++;
+                continue;
+            }
+            if (f.getName().endsWith(".pt")) {
+                List<org.radam4j.io.Recordings.Verdict> verdicts;
+                try {
+                    verdicts = org.radam4j.io.Recordings.replay(f.toPath(), impl == Impl.AUTO ? null : impl.name().toLowerCase(java.util.Locale.ROOT));
+                } catch (java.io.IOException | RuntimeException e) {
+                    System.out.println(f + ": FAIL " + e.getMessage());
+                    failed++;
+                    continue;
+                }
+                for (org.radam4j.io.Recordings.Verdict v : verdicts) {
+                    System.out.println(v);
+                    if (v.passed()) {
+                        passed++;
+                    } else {
+                        failed++;
+                    }
+                }
                 continue;
             }
             List<Outcome> outcomes;
