@@ -52,23 +52,46 @@ class Recorder:
         self._pending = None
         self._handles = []
         if hasattr(optimizer, "register_step_pre_hook"):
-            self._handles.append(optimizer.register_step_pre_hook(lambda opt, args, kwargs: self._before()))
+            self._handles.append(optimizer.register_step_pre_hook(self._pre_hook))
             self._handles.append(optimizer.register_step_post_hook(lambda opt, args, kwargs: self._after()))
         else:
             original = optimizer.step
 
-            def step(*args, **kwargs):
+            def step(closure=None):
                 self._before()
-                result = original(*args, **kwargs)
+                if closure is None:
+                    self._grads()
+                    result = original()
+                else:
+                    result = original(self._wrap(closure))
                 self._after()
                 return result
 
             optimizer.step = step
             self._original = original
 
+    def _pre_hook(self, opt, args, kwargs):
+        self._before()
+        closure = kwargs.get("closure", args[0] if args else None)
+        if closure is None:
+            self._grads()
+            return None
+        return (), {"closure": self._wrap(closure)}
+
+    def _wrap(self, closure):
+        def wrapped():
+            loss = closure()
+            self._grads()
+            return loss
+        return wrapped
+
     def _before(self):
-        self._pending = {"grads": [None if p.grad is None else p.grad.detach().clone() for p in self.params],
-                         "options": [_options(g) for g in self.optimizer.param_groups]}
+        self._pending = {"options": [_options(g) for g in self.optimizer.param_groups]}
+
+    def _grads(self):
+        # before the update (PyTorch 1.13's foreach path adds weight decay into the gradients in place), and after
+        # the closure when there is one
+        self._pending["grads"] = [None if p.grad is None else p.grad.detach().clone() for p in self.params]
 
     def _after(self):
         state = self.optimizer.state
@@ -100,7 +123,7 @@ class Recorder:
 
 
 def save(cases, path, producer="python"):
-    torch.save({"format": FORMAT, "producer": producer, "torch_version": torch.__version__, "cases": cases}, path)
+    torch.save({"format": FORMAT, "producer": producer, "torch_version": str(torch.__version__), "cases": cases}, path)
 
 
 def _builtin_runs():
@@ -131,4 +154,4 @@ if __name__ == "__main__":
         print("usage: radam4j_record.py OUT.pt   (or import Recorder from it)", file=sys.stderr)
         sys.exit(2)
     save(_builtin_runs(), sys.argv[1])
-    print("recorded 2 runs with torch " + torch.__version__ + " into " + sys.argv[1])
+    print("recorded 2 runs with torch " + str(torch.__version__) + " into " + sys.argv[1])

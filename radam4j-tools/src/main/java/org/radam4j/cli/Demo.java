@@ -20,8 +20,11 @@ final class Demo {
     }
 
     static int run(List<String> args) throws IOException {
-        if (!args.isEmpty()) {
-            System.err.println("radam4j demo: takes no arguments");
+        java.nio.file.Path record = null;
+        if (args.size() == 2 && args.get(0).equals("--record")) {
+            record = java.nio.file.Path.of(args.get(1));
+        } else if (!args.isEmpty()) {
+            System.err.println("usage: scripts/radam4j demo [--record FILE.pt]");
             return 2;
         }
         JsonNode data = DemoTraining.load();
@@ -37,6 +40,7 @@ final class Demo {
         long start = System.nanoTime();
         try (PointerScope scope = new PointerScope()) {
             DemoTraining run = DemoTraining.start(data, 0.01);
+            org.radam4j.io.Recorder recorder = record == null ? null : new org.radam4j.io.Recorder(run.opt(), record, "demo");
             for (int s = 0; s < recorded.size(); s++) {
                 double loss;
                 try (PointerScope step = new PointerScope()) {
@@ -54,6 +58,10 @@ final class Demo {
                     System.out.println(String.format(Locale.ROOT, "  %4d   %.9f         %.9f         %.1e", s + 1, loss,
                             expected, rel));
                 }
+            }
+            if (recorder != null) {
+                recorder.close();
+                System.out.println("  recorded the run into " + record + " (python3 scripts/radam4j_check.py " + record + ")");
             }
         }
         double ms = (System.nanoTime() - start) / 1e6;

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.radam4j.ParamGroup;
 import org.radam4j.ParamState;
@@ -26,8 +27,9 @@ import org.radam4j.internal.NativeLoader;
  * }
  * }</pre>
  *
- * Each step records every param's gradient (or none), each group's options, and after the step the params and
- * their state; the file is written by {@link #close()}. The recorded tensors are copies.
+ * Each step records each group's options and the gradients it uses (or none; with a closure, as the closure
+ * left them), and after the step the params and their state; the file is written by {@link #close()}. The
+ * recorded tensors are copies.
  */
 public final class Recorder implements AutoCloseable {
 
@@ -37,6 +39,7 @@ public final class Recorder implements AutoCloseable {
     private final Map<String, Object> recording = new LinkedHashMap<>();
     private final List<Object> steps = new ArrayList<>();
     private final List<RemovableHandle> handles = new ArrayList<>();
+    private final List<Tensor> copies = new ArrayList<>();
     private Map<String, Object> pending;
     private boolean closed;
 
@@ -56,7 +59,7 @@ public final class Recorder implements AutoCloseable {
             groups.add(group);
         }
         List<Object> init = new ArrayList<>();
-        params.forEach(p -> init.add(p.detach().clone()));
+        params.forEach(p -> init.add(copy(p)));
         recording.put("name", name);
         recording.put("defaults", optimizer.defaults().toMap());
         recording.put("groups", groups);
@@ -64,32 +67,61 @@ public final class Recorder implements AutoCloseable {
         recording.put("steps", steps);
         handles.add(optimizer.registerStepPreHook((opt, closure) -> {
             before();
-            return null;
+            if (closure == null) {
+                grads();
+                return null;
+            }
+            return () -> {
+                Object loss = closure.get();
+                grads();
+                return loss;
+            };
         }));
         handles.add(optimizer.registerStepPostHook((opt, closure) -> after()));
     }
 
-    private static Map<String, Object> options(ParamGroup g) {
+    /**
+     * A copy kept until {@link #close()}: taken out of the caller's {@code PointerScope} (a training loop's
+     * per-step scope would free it before the file is written) and freed once the file is written.
+     */
+    private Tensor copy(Tensor t) {
+        Tensor c = t.detach().clone();
+        PointerScope scope = PointerScope.getInnerScope();
+        if (scope != null && c.referenceCount() > 0) {
+            c.retainReference();
+            scope.detach(c);
+        }
+        copies.add(c);
+        return c;
+    }
+
+    private Map<String, Object> options(ParamGroup g) {
         Map<String, Object> m = new LinkedHashMap<>(g.options().toMap());
         if (m.get("lr") instanceof Tensor t) {
-            m.put("lr", t.detach().clone());
+            m.put("lr", copy(t));
         }
         return m;
     }
 
+    /** Before the step: the groups' options. */
     private void before() {
         pending = new LinkedHashMap<>();
-        List<Object> grads = new ArrayList<>();
-        for (Tensor p : params) {
-            Tensor g = p.grad();
-            grads.add(g == null || g.isNull() || !g.defined() ? null : g.detach().clone());
-        }
         List<Object> opts = new ArrayList<>();
         optimizer.paramGroups().forEach(g -> opts.add(options(g)));
-        pending.put("grads", grads);
         pending.put("options", opts);
     }
 
+    /** The gradients the step uses: before it, after its closure when there is one. */
+    private void grads() {
+        List<Object> grads = new ArrayList<>();
+        for (Tensor p : params) {
+            Tensor g = p.grad();
+            grads.add(g == null || g.isNull() || !g.defined() ? null : copy(g));
+        }
+        pending.put("grads", grads);
+    }
+
+    /** After the step: the params and state it left. */
     private void after() {
         Map<String, Object> expect = new LinkedHashMap<>();
         List<Object> ps = new ArrayList<>();
@@ -97,11 +129,11 @@ public final class Recorder implements AutoCloseable {
         List<Object> v = new ArrayList<>();
         List<Object> s = new ArrayList<>();
         for (Tensor p : params) {
-            ps.add(p.detach().clone());
+            ps.add(copy(p));
             ParamState st = optimizer.state(p);
-            m.add(st == null ? null : st.expAvg().clone());
-            v.add(st == null ? null : st.expAvgSq().clone());
-            s.add(st == null ? null : st.step().clone());
+            m.add(st == null ? null : copy(st.expAvg()));
+            v.add(st == null ? null : copy(st.expAvgSq()));
+            s.add(st == null ? null : copy(st.step()));
         }
         expect.put("params", ps);
         expect.put("exp_avg", m);
@@ -129,6 +161,9 @@ public final class Recorder implements AutoCloseable {
             TorchFiles.save(file, path);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        } finally {
+            copies.forEach(Tensor::close);
+            copies.clear();
         }
     }
 }
