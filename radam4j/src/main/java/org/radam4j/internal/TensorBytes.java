@@ -40,6 +40,13 @@ public final class TensorBytes {
         }
     }
 
+    /** A new, uninitialised 1-D CPU tensor of {@code numel} elements of {@code type}. */
+    public static Tensor allocate(ScalarType type, long numel) {
+        try (TensorOptions o = new TensorOptions(type); MemoryFormatOptional mf = new MemoryFormatOptional()) {
+            return org.bytedeco.pytorch.global.torch.empty(new long[] {numel}, o, mf);
+        }
+    }
+
     /**
      * A new CPU tensor of the given dtype and shape holding {@code bytes}.
      *

@@ -1,7 +1,5 @@
 package org.radam4j.io;
 
-import org.radam4j.internal.TensorBytes;
-
 import java.io.ByteArrayOutputStream;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -23,9 +21,20 @@ import org.radam4j.PyTuple;
  */
 final class PickleWriter {
 
-    /** A tensor's storage to be written as its own record. */
-    record Storage(String key, byte[] bytes) {
+    /**
+     * A storage to be written as its own record: {@code data}, a 1-D contiguous CPU tensor over all of it (the
+     * tensors' own storage on the CPU, a copy for other devices), read in chunks when the file is written.
+     */
+    record Storage(String key, Tensor data) {
+        long nbytes() {
+            return data.nbytes();
+        }
     }
+
+    /** Storages already written, by data address and dtype: tensors that share one are written sharing it. */
+    private final Map<String, String> storageKeys = new java.util.HashMap<>();
+    /** The containers on the path from the root to the value being written, to refuse a value that contains itself. */
+    private final java.util.Set<Object> path = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
 
     private static final int BATCH = 1000;
 
@@ -45,6 +54,22 @@ final class PickleWriter {
     }
 
     private void save(Object v, String where) {
+        if ((v instanceof List<?> || v instanceof Map<?, ?>) && !(v instanceof PyTuple)) {
+            if (!path.add(v)) {
+                throw new IllegalArgumentException("cannot write " + where + ": it contains itself (a map or list that holds "
+                        + "itself, directly or not)");
+            }
+            try {
+                saveValue(v, where);
+            } finally {
+                path.remove(v);
+            }
+            return;
+        }
+        saveValue(v, where);
+    }
+
+    private void saveValue(Object v, String where) {
         if (v == null) {
             out.write('N');
         } else if (v instanceof Boolean b) {
@@ -171,8 +196,9 @@ final class PickleWriter {
     }
 
     /**
-     * {@code _rebuild_tensor_v2((storage pid), 0, size, stride, requires_grad, OrderedDict())} over a contiguous
-     * CPU copy of the tensor, stored under the next key.
+     * {@code _rebuild_tensor_v2((storage pid), offset, size, stride, requires_grad, OrderedDict())}. A CPU tensor
+     * refers to its own storage, written once however many tensors share it (views, tied weights keep sharing
+     * it in the file, as with {@code torch.save}); a tensor on another device is copied to the CPU.
      */
     private void saveTensor(Tensor t, String where) {
         if (t.isNull() || !t.defined()) {
@@ -181,20 +207,33 @@ final class PickleWriter {
         if (t.is_sparse()) {
             throw new IllegalArgumentException("cannot write " + where + ": a sparse tensor");
         }
+        if (t.is_meta()) {
+            throw new IllegalArgumentException("cannot write " + where + ": a meta tensor, which has no data");
+        }
         String storageType = StorageTypes.name(Dtypes.of(t));
-        String key = Integer.toString(storages.size());
-        storages.add(new Storage(key, TensorBytes.of(t)));
-        long[] size = t.sizes().vec().get();
-        long numel = t.numel();
+        Tensor src = t.is_cpu() ? t : t.detach().cpu().contiguous();
+        long item = src.element_size();
+        long storageNumel = src.numel() == 0 && src.storage().nbytes() == 0 ? 0 : src.storage().nbytes() / item;
+        long offset = src.storage_offset();
+        String identity = (storageNumel == 0 ? "empty" + storages.size() : Long.toString(src.storage().data().address()))
+                + "/" + storageType;
+        String key = storageKeys.get(identity);
+        if (key == null) {
+            key = Integer.toString(storages.size());
+            storageKeys.put(identity, key);
+            Tensor whole;
+            try (org.bytedeco.pytorch.LongOptional zero = new org.bytedeco.pytorch.LongOptional(0)) {
+                whole = src.detach().as_strided(new long[] {storageNumel}, new long[] {1}, zero);
+            }
+            storages.add(new Storage(key, whole));
+        }
+        long[] size = src.sizes().vec().get();
+        long[] stride = src.strides().vec().get();
         List<Object> sizes = new ArrayList<>();
         List<Object> strides = new ArrayList<>();
-        long stride = 1;
-        for (int i = size.length - 1; i >= 0; i--) {
-            strides.add(0, stride);
-            stride *= Math.max(size[i], 1);
-        }
-        for (long s : size) {
-            sizes.add(s);
+        for (int i = 0; i < size.length; i++) {
+            sizes.add(size[i]);
+            strides.add(stride[i]);
         }
         global("torch._utils", "_rebuild_tensor_v2");
         out.write('(');
@@ -203,10 +242,10 @@ final class PickleWriter {
         global("torch", storageType);
         saveString(key);
         saveString("cpu");
-        saveLong(numel);
+        saveLong(storageNumel);
         out.write('t');
         out.write('Q');
-        saveLong(0);
+        saveLong(offset);
         saveTuple(sizes, where);
         saveTuple(strides, where);
         out.write(t.requires_grad() ? 0x88 : 0x89);

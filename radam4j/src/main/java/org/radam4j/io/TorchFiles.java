@@ -25,6 +25,7 @@ import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
 
+import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch.ScalarType;
@@ -55,49 +56,83 @@ public final class TorchFiles {
 
     private static final int ALIGNMENT = 64;
     private static final long MAX_RECORD = Integer.MAX_VALUE - 16;
+    private static final int CHUNK = 1 << 22;
 
     private TorchFiles() {
     }
 
     /**
-     * Writes {@code value} to {@code path} as {@code torch.save(value, path)} would (atomically: a temporary file
-     * in the same folder, then a rename).
+     * Writes {@code value} to {@code path} as {@code torch.save(value, path)} would: a zip with the pickle and one
+     * record per storage, streamed from the tensors' memory in chunks, so that the memory it takes does not grow
+     * with the checkpoint (tensors of any size; tensors sharing a storage are written sharing it). Atomically: a
+     * temporary file in the same folder, then a rename; the file gets the mode {@code torch.save}'s gets
+     * ({@code 0666} less the umask).
      *
-     * @throws IllegalArgumentException for a value that has no place in a PyTorch checkpoint
+     * @throws IllegalArgumentException for a value that has no place in a PyTorch checkpoint (a meta or sparse
+     *     tensor, a map that contains itself, an object of another type), before anything is written
+     * @throws java.nio.file.NoSuchFileException naming {@code path} when its folder does not exist
      */
     public static void save(Object value, Path path) throws IOException {
         String name = path.getFileName().toString();
         String archive = name.contains(".") ? name.substring(0, name.lastIndexOf('.')) : name;
-        byte[] bytes = toBytes(value, archive.isEmpty() ? "archive" : archive);
+        PickleWriter writer = new PickleWriter();
+        byte[] pkl = writer.pickle(value);
         Path dir = path.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, ".radam4j-", ".pt.tmp");
+        if (dir == null || !Files.isDirectory(dir)) {
+            throw new java.nio.file.NoSuchFileException(path.toString(), null, "the folder " + dir + " does not exist");
+        }
+        Path tmp = dir.resolve(".radam4j-" + serializationId().substring(0, 16) + ".pt.tmp");
         try {
-            Files.write(tmp, bytes);
+            try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp,
+                    java.nio.file.StandardOpenOption.CREATE_NEW, java.nio.file.StandardOpenOption.WRITE), 1 << 16)) {
+                write(out, archive.isEmpty() ? "archive" : archive, pkl, writer.storages());
+            }
             Files.move(tmp, path, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } finally {
             Files.deleteIfExists(tmp);
         }
     }
 
-    /** The bytes {@link #save} writes, with {@code archive} as the zip's top folder. */
+    /** The bytes {@link #save} writes, with {@code archive} as the zip's top folder (for small values). */
     public static byte[] toBytes(Object value, String archive) throws IOException {
         PickleWriter writer = new PickleWriter();
         byte[] pkl = writer.pickle(value);
         java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
-        CountingStream counting = new CountingStream(buf);
+        write(buf, archive, pkl, writer.storages());
+        return buf.toByteArray();
+    }
+
+    private static void write(OutputStream target, String archive, byte[] pkl, List<PickleWriter.Storage> storages)
+            throws IOException {
+        CountingStream counting = new CountingStream(target);
         try (ZipOutputStream zip = new ZipOutputStream(counting)) {
             String p = archive + "/";
             stored(zip, counting, p + "data.pkl", pkl);
             stored(zip, counting, p + ".format_version", ascii("1"));
             stored(zip, counting, p + ".storage_alignment", ascii(Integer.toString(ALIGNMENT)));
             stored(zip, counting, p + "byteorder", ascii("little"));
-            for (PickleWriter.Storage s : writer.storages()) {
-                stored(zip, counting, p + "data/" + s.key(), s.bytes());
+            for (PickleWriter.Storage s : storages) {
+                stored(zip, counting, p + "data/" + s.key(), s.data());
             }
             stored(zip, counting, p + "version", ascii("3\n"));
             stored(zip, counting, p + ".data/serialization_id", ascii(serializationId()));
         }
-        return buf.toByteArray();
+    }
+
+    /** Reads a checkpoint from a stream (spooled to a temporary file, so memory stays bounded). */
+    public static Object load(InputStream in) throws IOException {
+        Path tmp = Files.createTempFile("radam4j-", ".pt");
+        try {
+            Files.copy(in, tmp, StandardCopyOption.REPLACE_EXISTING);
+            return load(tmp);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
+    /** Reads a checkpoint held in memory, as {@link #toBytes} writes it. */
+    public static Object load(byte[] bytes) throws IOException {
+        return load(new java.io.ByteArrayInputStream(bytes));
     }
 
     /**
@@ -175,25 +210,46 @@ public final class TorchFiles {
         if (e == null) {
             throw new TorchFileFormatException(where + ": the storage data/" + key + " is missing from the archive");
         }
-        byte[] bytes;
-        try {
-            bytes = record(zip, e, where);
-        } catch (IOException ex) {
-            throw new TorchFileFormatException(where + ": the storage data/" + key + " cannot be read: " + ex.getMessage(), ex);
-        }
         long expected;
         try {
             expected = Math.multiplyExact(numel, (long) TensorBytes.elementSize(type));
         } catch (ArithmeticException ex) {
             throw new TorchFileFormatException(where + ": storage " + key + " claims " + numel + " elements");
         }
-        if (numel < 0 || bytes.length != expected) {
-            throw new TorchFileFormatException(where + ": storage " + key + " holds " + bytes.length + " bytes, but "
+        if (numel < 0 || e.getSize() != expected) {
+            throw new TorchFileFormatException(where + ": storage " + key + " holds " + e.getSize() + " bytes, but "
                     + numel + " " + Dtypes.name(type) + " elements need " + expected);
         }
-        Tensor t = TensorBytes.toTensor(type, new long[] {numel}, bytes);
+        Tensor t = TensorBytes.allocate(type, numel);
+        try {
+            readInto(zip, e, t, expected, where);
+        } catch (IOException ex) {
+            throw new TorchFileFormatException(where + ": the storage data/" + key + " cannot be read: " + ex.getMessage(), ex);
+        }
         loaded.put(key, t);
         return t;
+    }
+
+    /** Streams a record into a tensor's memory in chunks, checking its length and CRC-32. */
+    private static void readInto(ZipFile zip, ZipEntry e, Tensor t, long n, String where) throws IOException {
+        byte[] chunk = new byte[CHUNK];
+        CRC32 crc = new CRC32();
+        long done = 0;
+        try (InputStream in = zip.getInputStream(e); BytePointer dst = new BytePointer(t.data_ptr())) {
+            dst.capacity(n).limit(n);
+            int r;
+            while (done < n && (r = in.read(chunk, 0, (int) Math.min(chunk.length, n - done))) > 0) {
+                dst.position(done).put(chunk, 0, r);
+                crc.update(chunk, 0, r);
+                done += r;
+            }
+            if (done != n || in.read() != -1) {
+                throw new TorchFileFormatException(where + ": record " + e.getName() + " is truncated");
+            }
+        }
+        if (e.getCrc() != -1 && crc.getValue() != e.getCrc()) {
+            throw new TorchFileFormatException(where + ": record " + e.getName() + " is corrupted (its CRC-32 does not match)");
+        }
     }
 
     /** {@code _rebuild_tensor_v2(storage, offset, size, stride, requires_grad, hooks[, metadata])}, bounds-checked. */
@@ -233,7 +289,7 @@ public final class TorchFiles {
         }
         Tensor t;
         try (org.bytedeco.pytorch.LongOptional off = new org.bytedeco.pytorch.LongOptional(offset)) {
-            t = storage.as_strided(sz, st, off).clone();
+            t = storage.as_strided(sz, st, off);
         }
         if (requiresGrad) {
             t.requires_grad_(true);
@@ -286,13 +342,45 @@ public final class TorchFiles {
     }
 
     private static void stored(ZipOutputStream zip, CountingStream counting, String name, byte[] data) throws IOException {
-        ZipEntry e = new ZipEntry(name);
-        e.setMethod(ZipEntry.STORED);
-        e.setSize(data.length);
-        e.setCompressedSize(data.length);
         CRC32 crc = new CRC32();
         crc.update(data);
-        e.setCrc(crc.getValue());
+        zip.putNextEntry(entry(counting, name, data.length, crc.getValue()));
+        zip.write(data);
+        zip.closeEntry();
+    }
+
+    /** A storage's record, streamed from its memory twice in chunks: once for the CRC-32, once to write it. */
+    private static void stored(ZipOutputStream zip, CountingStream counting, String name, Tensor data) throws IOException {
+        long n = data.nbytes();
+        byte[] chunk = new byte[(int) Math.min(CHUNK, Math.max(n, 1))];
+        CRC32 crc = new CRC32();
+        try (BytePointer src = n == 0 ? null : new BytePointer(data.data_ptr())) {
+            if (src != null) {
+                src.capacity(n).limit(n);
+            }
+            for (long at = 0; at < n; at += chunk.length) {
+                int len = (int) Math.min(chunk.length, n - at);
+                src.position(at).get(chunk, 0, len);
+                crc.update(chunk, 0, len);
+            }
+            ZipEntry e = entry(counting, name, n, crc.getValue());
+            zip.putNextEntry(e);
+            for (long at = 0; at < n; at += chunk.length) {
+                int len = (int) Math.min(chunk.length, n - at);
+                src.position(at).get(chunk, 0, len);
+                zip.write(chunk, 0, len);
+            }
+            zip.closeEntry();
+        }
+    }
+
+    /** A stored (uncompressed) entry whose data starts on a 64-byte boundary, as PyTorch aligns its records. */
+    private static ZipEntry entry(CountingStream counting, String name, long size, long crc) {
+        ZipEntry e = new ZipEntry(name);
+        e.setMethod(ZipEntry.STORED);
+        e.setSize(size);
+        e.setCompressedSize(size);
+        e.setCrc(crc);
         int nameLen = name.getBytes(StandardCharsets.UTF_8).length;
         long dataStart = counting.count + 30 + nameLen;
         int pad = (int) ((ALIGNMENT - (dataStart + 4) % ALIGNMENT) % ALIGNMENT);
@@ -302,9 +390,7 @@ public final class TorchFiles {
         extra[2] = (byte) (pad & 0xff);
         extra[3] = (byte) (pad >> 8);
         e.setExtra(extra);
-        zip.putNextEntry(e);
-        zip.write(data);
-        zip.closeEntry();
+        return e;
     }
 
     private static byte[] ascii(String s) {
