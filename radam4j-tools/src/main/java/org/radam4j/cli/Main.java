@@ -31,6 +31,7 @@ public final class Main {
             case "lr-parity" -> lrParity(List.of(args).subList(1, args.length));
             case "finetune" -> Finetune.run(List.of(args).subList(1, args.length));
             case "convert-golden" -> ConvertGolden.run(List.of(args).subList(1, args.length));
+            case "checkpoint" -> Checkpoint.run(List.of(args).subList(1, args.length));
             case "help", "--help", "-h" -> {
                 usage();
                 yield 0;
@@ -60,6 +61,8 @@ public final class Main {
                            [--impl forloop|foreach|fused] [--resume CKPT.pt] --out CKPT.pt
                                              fine-tune a TorchScript model on mse_loss; saves {"model", "optimizer"}
                   lr-parity OUT.json         replay learning-rate schedules recorded by scripts/record_lr_schedulers.py
+                  checkpoint show FILE       what a .pt holds: keys, types, dtypes, shapes, sizes, shared storages
+                  checkpoint copy IN OUT     load a .pt and save it again
                   convert-golden IN.json OUT.pt
                                              the golden JSON's trajectory cases as a recording (docs/recording-format.md)
                   parity [--impl auto|forloop|foreach|fused] [--save-state-dicts DIR] FILE.json|RECORDING.pt...

@@ -145,7 +145,7 @@ final class MlpReplay {
         Map<Object, Object> state = (Map<Object, Object>) sd.get("state");
         List<Tensor> params = opt.paramGroups().get(0).params();
         for (Map.Entry<Object, Object> e : state.entrySet()) {
-            int i = (Integer) e.getKey();
+            int i = ((Number) e.getKey()).intValue();
             Map<String, Object> s = (Map<String, Object>) e.getValue();
             ParamState ours = opt.state(params.get(i));
             if (ours == null) {

@@ -18,6 +18,11 @@ public final class PyValues {
     private PyValues() {
     }
 
+    /** A dict key compared as Python compares it: an int is an int, whether Java holds it as Integer or Long. */
+    private static Object key(Object k) {
+        return k instanceof Integer i ? (Object) i.longValue() : k;
+    }
+
     /** The first difference between {@code expected} and {@code actual}, or {@code null} when there is none. */
     public static String difference(Object expected, Object actual, String path) {
         String et = type(expected);
@@ -29,11 +34,15 @@ public final class PyValues {
             case "dict" -> {
                 Map<?, ?> e = (Map<?, ?>) expected;
                 Map<?, ?> a = (Map<?, ?>) actual;
-                if (!List.copyOf(e.keySet()).equals(List.copyOf(a.keySet()))) {
+                List<Object> ek = e.keySet().stream().map(PyValues::key).toList();
+                List<Object> ak = a.keySet().stream().map(PyValues::key).toList();
+                if (!ek.equals(ak)) {
                     return path + ": keys " + a.keySet() + ", expected " + e.keySet();
                 }
+                List<?> actualKeys = List.copyOf(a.keySet());
+                int k = 0;
                 for (Map.Entry<?, ?> entry : e.entrySet()) {
-                    String d = difference(entry.getValue(), a.get(entry.getKey()), path + "[" + repr(entry.getKey()) + "]");
+                    String d = difference(entry.getValue(), a.get(actualKeys.get(k++)), path + "[" + repr(entry.getKey()) + "]");
                     if (d != null) {
                         return d;
                     }

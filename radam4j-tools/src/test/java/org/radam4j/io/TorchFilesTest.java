@@ -63,7 +63,7 @@ class TorchFilesTest {
         assertEquals(List.of("0.weight", "0.bias", "2.weight", "2.bias"), List.copyOf(model.keySet()));
         Map<?, ?> groups = (Map<?, ?>) ((List<?>) ((Map<?, ?>) mlp.get("optimizer")).get("param_groups")).get(0);
         assertInstanceOf(PyTuple.class, groups.get("betas"));
-        assertEquals(List.of(0, 1, 2, 3), groups.get("params"));
+        assertEquals(List.of(0L, 1L, 2L, 3L), groups.get("params"), "Python ints load as Longs");
         Tensor w = (Tensor) model.get("0.weight");
         assertEquals(16, w.size(0));
     }

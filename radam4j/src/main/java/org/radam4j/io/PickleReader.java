@@ -116,9 +116,9 @@ final class PickleReader {
                 case 'N' -> stack.add(null);
                 case 0x88 -> stack.add(Boolean.TRUE);
                 case 0x89 -> stack.add(Boolean.FALSE);
-                case 'K' -> stack.add(u8());
-                case 'M' -> stack.add(u8() | (u8() << 8));
-                case 'J' -> stack.add(i32());
+                case 'K' -> stack.add((long) u8());
+                case 'M' -> stack.add((long) (u8() | (u8() << 8)));
+                case 'J' -> stack.add((long) i32());
                 case 0x8a -> stack.add(longOf(bytes(u8())));
                 case 0x8b -> stack.add(longOf(bytes(len(i32()))));
                 case 'G' -> stack.add(ByteBuffer.wrap(bytes(8)).order(ByteOrder.BIG_ENDIAN).getDouble());
@@ -304,16 +304,13 @@ final class PickleReader {
 
     private static Object longOf(byte[] le) {
         if (le.length == 0) {
-            return 0;
+            return 0L;
         }
         byte[] be = new byte[le.length];
         for (int i = 0; i < le.length; i++) {
             be[i] = le[le.length - 1 - i];
         }
         BigInteger v = new BigInteger(be);
-        if (v.bitLength() < 32) {
-            return v.intValue();
-        }
         return v.bitLength() < 64 ? (Object) v.longValue() : v;
     }
 

@@ -38,12 +38,16 @@ import org.radam4j.PyTuple;
  *
  * <p>{@link #save} writes maps, lists, {@link PyTuple}s, tensors, numbers, booleans, strings and null using only
  * the globals PyTorch's own {@code torch.save} uses, so {@code torch.load(path)} reads the file with its default
- * {@code weights_only=True} in PyTorch 2.6 and later, and in older versions too. Every tensor is written as a
- * contiguous CPU copy in its own storage (views that shared a storage no longer share it after a round trip).
+ * {@code weights_only=True} in PyTorch 2.6 and later, and in older versions too. A CPU tensor is written with its
+ * own storage, offset and strides, each storage once: views and tied weights share their storage in the file
+ * as they do after {@code torch.save}. Records are streamed from and into tensor memory in chunks, so the memory
+ * either direction takes does not grow with the file, and tensors may be of any size.
  *
  * <p>{@link #load} reads files written by {@code torch.save} (and by {@link #save}) into Java values: dicts and
  * {@code OrderedDict}s (a module's {@code state_dict()}) become ordered maps ({@code _metadata} is dropped),
- * tuples {@link PyTuple}s, ints {@link Integer} or {@link Long}, floats {@link Double}, tensors CPU tensors. A
+ * tuples {@link PyTuple}s, ints {@link Long} ({@link java.math.BigInteger} beyond 64 bits), floats {@link Double},
+ * {@code Counter}s {@link org.radam4j.PyCounter}s, tensors CPU tensors (those that shared a storage in the file
+ * share it in memory, as after {@code torch.load}). A
  * file that needs anything else, or is not a well-formed checkpoint, is refused with a
  * {@link TorchFileFormatException}; nothing in a file can crash the JVM.
  */

@@ -1,0 +1,130 @@
+package org.radam4j.cli;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.radam4j.PyCounter;
+import org.radam4j.PyTuple;
+import org.radam4j.internal.Dtypes;
+import org.radam4j.internal.PyRepr;
+import org.radam4j.io.TorchFiles;
+
+/**
+ * {@code scripts/radam4j checkpoint show FILE}: what an unknown {@code .pt} holds, as a tree of keys with types,
+ * tensor dtypes, shapes and sizes (and which tensors share a storage). {@code scripts/radam4j checkpoint copy IN
+ * OUT}: loads a file and saves it again with {@code TorchFiles}.
+ */
+final class Checkpoint {
+
+    private Checkpoint() {
+    }
+
+    static int run(List<String> args) throws IOException {
+        if (args.size() == 2 && args.get(0).equals("show")) {
+            return show(Path.of(args.get(1)));
+        }
+        if (args.size() == 3 && args.get(0).equals("copy")) {
+            try (PointerScope scope = new PointerScope()) {
+                long t0 = System.nanoTime();
+                Object value = TorchFiles.load(Path.of(args.get(1)));
+                TorchFiles.save(value, Path.of(args.get(2)));
+                System.out.println(String.format(Locale.ROOT, "copied %s (%s) to %s in %.1f s", args.get(1),
+                        human(Files.size(Path.of(args.get(1)))), args.get(2), (System.nanoTime() - t0) / 1e9));
+                return 0;
+            }
+        }
+        System.err.println("usage: scripts/radam4j checkpoint show FILE | checkpoint copy IN OUT");
+        return 2;
+    }
+
+    static int show(Path file) throws IOException {
+        try (PointerScope scope = new PointerScope()) {
+            Object value = TorchFiles.load(file);
+            Tree tree = new Tree();
+            StringBuilder out = new StringBuilder();
+            tree.print(value, "", out);
+            System.out.println(String.format(Locale.ROOT, "%s: %s on disk, %d tensors in %d storages, %s of tensor data",
+                    file, human(Files.size(file)), tree.tensors, tree.storages.size(), human(tree.bytes)));
+            System.out.print(out);
+            return 0;
+        }
+    }
+
+    /** The printer, with the storages seen so far (by data address) to show sharing. */
+    private static final class Tree {
+        final Map<Long, Integer> storages = new HashMap<>();
+        int tensors;
+        long bytes;
+
+        void print(Object v, String indent, StringBuilder out) {
+            if (v instanceof Map<?, ?> m && !(v instanceof PyCounter)) {
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    line(PyRepr.repr(e.getKey()), e.getValue(), indent, out);
+                }
+            } else if (v instanceof List<?> l) {
+                for (int i = 0; i < l.size(); i++) {
+                    line("[" + i + "]", l.get(i), indent, out);
+                }
+            } else {
+                out.append(indent).append(describe(v)).append('\n');
+            }
+        }
+
+        private void line(String key, Object v, String indent, StringBuilder out) {
+            out.append(indent).append(key).append(": ").append(describe(v)).append('\n');
+            if ((v instanceof Map<?, ?> && !(v instanceof PyCounter)) || (v instanceof List<?> && !(v instanceof PyTuple))) {
+                print(v, indent + "  ", out);
+            }
+        }
+
+        private String describe(Object v) {
+            if (v instanceof Tensor t) {
+                tensors++;
+                long address = t.numel() == 0 ? -tensors : t.storage().data().address();
+                Integer storage = storages.get(address);
+                String shared = "";
+                if (storage == null) {
+                    storage = storages.size();
+                    storages.put(address, storage);
+                    bytes += t.storage().nbytes();
+                } else {
+                    shared = ", shares storage " + storage;
+                }
+                return "tensor " + Dtypes.name(t) + " " + java.util.Arrays.toString(t.sizes().vec().get()) + " "
+                        + human(t.nbytes()) + (t.requires_grad() ? ", requires_grad" : "") + (shared.isEmpty() ? ", storage " + storage : shared);
+            }
+            if (v instanceof Map<?, ?> m) {
+                return (v instanceof PyCounter ? "Counter " + v : "dict, " + m.size() + (m.size() == 1 ? " key" : " keys"));
+            }
+            if (v instanceof PyTuple t) {
+                return "tuple " + PyRepr.repr(t);
+            }
+            if (v instanceof List<?> l) {
+                return "list, " + l.size() + (l.size() == 1 ? " item" : " items");
+            }
+            String repr = PyRepr.repr(v);
+            return PyRepr.typeName(v) + " " + (repr.length() > 80 ? repr.substring(0, 77) + "..." : repr);
+        }
+    }
+
+    static String human(long bytes) {
+        if (bytes < 1024) {
+            return bytes + " B";
+        }
+        String[] units = {"KB", "MB", "GB", "TB"};
+        double v = bytes;
+        int u = -1;
+        while (v >= 1024 && u < units.length - 1) {
+            v /= 1024;
+            u++;
+        }
+        return String.format(Locale.ROOT, "%.1f %s", v, units[u]);
+    }
+}
