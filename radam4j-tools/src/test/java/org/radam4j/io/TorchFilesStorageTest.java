@@ -155,4 +155,27 @@ class TorchFilesStorageTest {
             assertEquals(3, ((Tensor) m.get("t")).get(3).item_long());
         }
     }
+
+    /** What torch.load(weights_only=True) reads, as torch.save (protocol 2) writes it, and nothing beyond. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void theWeightsOnlyGlobalsAreRead() throws Exception {
+        Path py = dir.resolve("globals.pt");
+        python("import torch, collections; torch.save({'p': torch.nn.Parameter(torch.ones(2)), 'size': torch.Size([2, 3]), "
+                + "'b': b'ab\\xff', 's': {1, 2}, 'dev': torch.device('cuda', 1), 'dt': torch.float16, "
+                + "'c': collections.Counter([3, 3, 5])}, '" + py + "')");
+        Map<String, Object> m = (Map<String, Object>) TorchFiles.load(py);
+        assertTrue(((Tensor) m.get("p")).requires_grad(), "a Parameter loads as a tensor that requires grad");
+        assertEquals(List.of(2L, 3L), m.get("size"));
+        assertArrayEquals(new byte[] {'a', 'b', (byte) 0xff}, (byte[]) m.get("b"));
+        assertEquals(java.util.Set.of(1L, 2L), m.get("s"));
+        assertEquals("cuda:1", m.get("dev"));
+        assertEquals("torch.float16", m.get("dt").toString());
+        assertEquals(2L, ((org.radam4j.PyCounter) m.get("c")).count(3));
+
+        Path bad = dir.resolve("bad.pt");
+        python("import torch, fractions; torch.save({'x': fractions.Fraction(1, 3)}, '" + bad + "')");
+        TorchFileFormatException e = assertThrows(TorchFileFormatException.class, () -> TorchFiles.load(bad));
+        assertTrue(e.getMessage().contains("'fractions.Fraction'") && e.getMessage().contains("weights_only"), e.getMessage());
+    }
 }

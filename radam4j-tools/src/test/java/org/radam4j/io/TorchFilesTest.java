@@ -125,8 +125,9 @@ class TorchFilesTest {
     void refusesGlobalsOutsideTheSafeSubset() throws Exception {
         byte[] evil = "\u0080\u0002cos\nsystem\nX\u0002\u0000\u0000\u0000lsR.".getBytes(StandardCharsets.ISO_8859_1);
         Path f = zip(dir.resolve("evil.pt"), Map.of("archive/data.pkl", evil));
-        assertEquals("the file needs the pickle global 'os.system', which is outside the safe subset radam4j reads "
-                + "(the globals torch.save uses for tensors and dicts, as torch.load(weights_only=True) allows)",
+        assertEquals("the file needs the pickle global 'os.system', which torch.load(weights_only=True) does not allow either "
+                + "(radam4j reads dicts, lists, tuples, sets, numbers, strings, bytes, tensors and parameters, sizes, devices "
+                + "and dtypes)",
                 assertThrows(TorchFileFormatException.class, () -> TorchFiles.load(f)).getMessage());
     }
 

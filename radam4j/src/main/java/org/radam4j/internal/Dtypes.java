@@ -46,6 +46,16 @@ public final class Dtypes {
      *
      * @throws IllegalArgumentException for a name it does not know
      */
+    /** Whether {@code name} ({@code float32}, {@code half}, ...) is a torch dtype radam4j knows, as a pickle global {@code torch.<name>}. */
+    public static boolean isName(String name) {
+        try {
+            of(name);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     public static ScalarType of(String name) {
         String n = name.startsWith("torch.") ? name.substring(6) : name;
         return switch (n) {

@@ -113,6 +113,29 @@ final class PickleReader {
                         d.put(key(items.get(i)), items.get(i + 1));
                     }
                 }
+                case 'C' -> stack.add(bytes(u8()));
+                case 'B' -> stack.add(bytes(len(i32())));
+                case 0x8e -> stack.add(bytes(len(i64())));
+                case 0x96 -> stack.add(bytes(len(i64())));
+                case 0x8f -> stack.add(new java.util.LinkedHashSet<Object>());
+                case 0x90 -> {
+                    List<Object> items = popMark();
+                    if (!(peek() instanceof java.util.Set<?>)) {
+                        throw bad("ADDITEMS on something that is not a set");
+                    }
+                    @SuppressWarnings("unchecked")
+                    java.util.Set<Object> set = (java.util.Set<Object>) peek();
+                    for (Object x : items) {
+                        set.add(key(x));
+                    }
+                }
+                case 0x91 -> {
+                    java.util.Set<Object> set = new java.util.LinkedHashSet<>();
+                    for (Object x : popMark()) {
+                        set.add(key(x));
+                    }
+                    stack.add(java.util.Collections.unmodifiableSet(set));
+                }
                 case 'N' -> stack.add(null);
                 case 0x88 -> stack.add(Boolean.TRUE);
                 case 0x89 -> stack.add(Boolean.FALSE);
@@ -163,42 +186,121 @@ final class PickleReader {
         }
     }
 
+    /**
+     * The globals of PyTorch's weights-only allow-list that {@code torch.save} writes for the values radam4j
+     * reads: containers, tensors and parameters, their sizes, devices and dtypes, bytes and sets.
+     */
+    private static final java.util.Set<String> ALLOWED = java.util.Set.of("collections.OrderedDict", "collections.Counter",
+            "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state",
+            "torch.Size", "torch.device", "_codecs.encode", "builtins.bytearray", "builtins.set", "builtins.frozenset",
+            "builtins.complex");
+
     private Object global(String module, String name) throws TorchFileFormatException {
-        boolean allowed = (module.equals("collections") && (name.equals("OrderedDict") || name.equals("Counter")))
-                || (module.equals("torch._utils") && name.equals("_rebuild_tensor_v2"))
+        if (module.equals("__builtin__")) {
+            module = "builtins";
+        }
+        boolean dtype = module.equals("torch") && org.radam4j.internal.Dtypes.isName(name);
+        boolean allowed = ALLOWED.contains(module + "." + name) || dtype
                 || (module.equals("torch") && StorageTypes.of(name) != null);
         if (!allowed) {
             throw new TorchFileFormatException("the file needs the pickle global '" + module + "." + name
-                    + "', which is outside the safe subset radam4j reads (the globals torch.save uses for tensors and "
-                    + "dicts, as torch.load(weights_only=True) allows)");
+                    + "', which torch.load(weights_only=True) does not allow either (radam4j reads dicts, lists, tuples, "
+                    + "sets, numbers, strings, bytes, tensors and parameters, sizes, devices and dtypes)");
+        }
+        if (dtype) {
+            return new PyDtype("torch." + name);
         }
         return new Global(module, name);
+    }
+
+    /** A dtype object in a pickle ({@code torch.float32}), read as its name. */
+    record PyDtype(String name) {
+        @Override
+        public String toString() {
+            return name;
+        }
     }
 
     private Object reduce(Object fn, Object args) throws TorchFileFormatException {
         if (!(fn instanceof Global g) || !(args instanceof PyTuple a)) {
             throw bad("REDUCE needs an allowed global and a tuple of arguments");
         }
-        if (g.name().equals("OrderedDict")) {
-            if (!a.isEmpty()) {
-                throw bad("OrderedDict() with arguments");
+        switch (g.module() + "." + g.name()) {
+            case "collections.OrderedDict" -> {
+                if (!a.isEmpty()) {
+                    throw bad("OrderedDict() with arguments");
+                }
+                return new LinkedHashMap<Object, Object>();
             }
-            return new LinkedHashMap<Object, Object>();
-        }
-        if (g.name().equals("_rebuild_tensor_v2")) {
-            return rebuilder.rebuild(a);
-        }
-        if (g.name().equals("Counter")) {
-            if (a.size() > 1 || (a.size() == 1 && !(a.get(0) instanceof Map<?, ?>))) {
-                throw bad("Counter() takes one dict");
+            case "torch._utils._rebuild_tensor_v2" -> {
+                return rebuilder.rebuild(a);
             }
-            try {
-                return org.radam4j.PyCounter.copyOf(a.isEmpty() ? Map.of() : (Map<?, ?>) a.get(0), "a Counter");
-            } catch (IllegalArgumentException e) {
-                throw bad(e.getMessage());
+            case "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state" -> {
+                if (a.size() < 2 || !(a.get(0) instanceof org.bytedeco.pytorch.Tensor t) || !(a.get(1) instanceof Boolean rg)) {
+                    throw bad("_rebuild_parameter(data, requires_grad, ...) with unexpected arguments");
+                }
+                t.requires_grad_(rg);
+                return t;
             }
+            case "collections.Counter" -> {
+                if (a.size() > 1 || (a.size() == 1 && !(a.get(0) instanceof Map<?, ?>))) {
+                    throw bad("Counter() takes one dict");
+                }
+                try {
+                    return org.radam4j.PyCounter.copyOf(a.isEmpty() ? Map.of() : (Map<?, ?>) a.get(0), "a Counter");
+                } catch (IllegalArgumentException e) {
+                    throw bad(e.getMessage());
+                }
+            }
+            case "torch.Size" -> {
+                if (a.size() != 1 || !(a.get(0) instanceof List<?> dims)) {
+                    throw bad("torch.Size() takes one tuple");
+                }
+                return PyTuple.copyOf(dims);
+            }
+            case "torch.device" -> {
+                if (a.isEmpty() || !(a.get(0) instanceof String type)) {
+                    throw bad("torch.device() takes a device type");
+                }
+                return a.size() > 1 && a.get(1) != null ? type + ":" + a.get(1) : type;
+            }
+            case "_codecs.encode" -> {
+                if (a.size() != 2 || !(a.get(0) instanceof String text) || !"latin1".equals(a.get(1))) {
+                    throw bad("_codecs.encode(str, 'latin1') with unexpected arguments");
+                }
+                return text.getBytes(StandardCharsets.ISO_8859_1);
+            }
+            case "builtins.bytearray" -> {
+                if (a.isEmpty()) {
+                    return new byte[0];
+                }
+                if (a.get(0) instanceof byte[] b) {
+                    return b.clone();
+                }
+                if (a.get(0) instanceof String text && a.size() == 2) {
+                    return text.getBytes(StandardCharsets.ISO_8859_1);
+                }
+                throw bad("bytearray() with unexpected arguments");
+            }
+            case "builtins.set", "builtins.frozenset" -> {
+                java.util.Set<Object> set = new java.util.LinkedHashSet<>();
+                if (a.size() == 1 && a.get(0) instanceof List<?> items) {
+                    for (Object x : items) {
+                        set.add(key(x));
+                    }
+                } else if (!a.isEmpty()) {
+                    throw bad(g.name() + "() takes one list");
+                }
+                return g.name().equals("set") ? set : java.util.Collections.unmodifiableSet(set);
+            }
+            case "builtins.complex" -> {
+                if (a.size() != 2 || !(a.get(0) instanceof Number) || !(a.get(1) instanceof Number)) {
+                    throw bad("complex(real, imag) with unexpected arguments");
+                }
+                return PyTuple.of(((Number) a.get(0)).doubleValue(), ((Number) a.get(1)).doubleValue());
+            }
+            default -> throw bad("the global " + g.module() + "." + g.name() + " cannot be called");
         }
-        throw bad("the global " + g.module() + "." + g.name() + " cannot be called");
     }
 
     private static Object key(Object k) throws TorchFileFormatException {
