@@ -30,6 +30,25 @@ final class Checkpoint {
         if (args.size() == 2 && args.get(0).equals("show")) {
             return show(Path.of(args.get(1)));
         }
+        if (!args.isEmpty() && args.get(0).equals("bench")) {
+            try {
+                return CheckpointBench.run(args.subList(1, args.size()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return 1;
+            } catch (IOException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IOException(e);
+            }
+        }
+        if (args.size() == 4 && args.get(0).equals("bench-child")) {
+            try {
+                return CheckpointBench.child(Double.parseDouble(args.get(1)), Path.of(args.get(2)), args.get(3));
+            } catch (Exception e) {
+                throw new IOException(e);
+            }
+        }
         if (args.size() == 3 && args.get(0).equals("copy")) {
             try (PointerScope scope = new PointerScope()) {
                 long t0 = System.nanoTime();
@@ -40,7 +59,7 @@ final class Checkpoint {
                 return 0;
             }
         }
-        System.err.println("usage: scripts/radam4j checkpoint show FILE | checkpoint copy IN OUT");
+        System.err.println("usage: scripts/radam4j checkpoint show FILE | checkpoint copy IN OUT | checkpoint bench [--gb G]");
         return 2;
     }
 

@@ -63,6 +63,8 @@ public final class Main {
                   lr-parity OUT.json         replay learning-rate schedules recorded by scripts/record_lr_schedulers.py
                   checkpoint show FILE       what a .pt holds: keys, types, dtypes, shapes, sizes, shared storages
                   checkpoint copy IN OUT     load a .pt and save it again
+                  checkpoint bench [--gb G] [--dir DIR]
+                                             a G GB checkpoint (default 3) Java -> Python -> Java with a 256 MB heap
                   convert-golden IN.json OUT.pt
                                              the golden JSON's trajectory cases as a recording (docs/recording-format.md)
                   parity [--impl auto|forloop|foreach|fused] [--save-state-dicts DIR] FILE.json|RECORDING.pt...
