@@ -80,17 +80,24 @@ final class CheckpointBench {
             System.out.println(String.format(Locale.ROOT, "java save   %6.1f s  %6.2f GB/s  file %.2f GB  peak RSS +%d MB (%.1f%% of the tensors' %d MB)",
                     saveS, own / saveS / 1e9, Files.size(javaFile) / 1e9, savePeak >> 20, 100.0 * savePeak / own, own >> 20));
 
-            t0 = System.nanoTime();
-            Process p = new ProcessBuilder(python, "-c", "import sys, torch; d = torch.load(sys.argv[1]); "
-                    + "assert d['view_of_big'].storage().data_ptr() == d['big'].storage().data_ptr(); "
-                    + "assert d['steps_done'] == 12345; torch.save(d, sys.argv[2])", javaFile.toString(), pythonFile.toString())
-                    .inheritIO().start();
+            Path timing = dir.resolve("radam4j-bench-python.txt");
+            Process p = new ProcessBuilder(python, "-c", "import sys, time, torch\n"
+                    + "t0 = time.time(); d = torch.load(sys.argv[1]); t1 = time.time()\n"
+                    + "assert d['view_of_big'].storage().data_ptr() == d['big'].storage().data_ptr()\n"
+                    + "assert d['steps_done'] == 12345\n"
+                    + "torch.save(d, sys.argv[2]); t2 = time.time()\n"
+                    + "open(sys.argv[3], 'w').write('%f %f' % (t1 - t0, t2 - t1))",
+                    javaFile.toString(), pythonFile.toString(), timing.toString()).inheritIO().start();
             if (p.waitFor() != 0) {
                 System.out.println("python failed to load or save the checkpoint");
                 return 1;
             }
-            double pyS = (System.nanoTime() - t0) / 1e9;
-            System.out.println(String.format(Locale.ROOT, "python load+save %6.1f s (torch.load kept the sharing)", pyS));
+            String[] times = Files.readString(timing).trim().split(" ");
+            Files.deleteIfExists(timing);
+            double pyLoad = Double.parseDouble(times[0]);
+            double pySave = Double.parseDouble(times[1]);
+            System.out.println(String.format(Locale.ROOT, "python torch.load %6.1f s, torch.save %6.1f s (torch %s kept the sharing)",
+                    pyLoad, pySave, python));
 
             resetPeak();
             before = rss();
@@ -105,6 +112,8 @@ final class CheckpointBench {
             Tensor v2 = (Tensor) back.get("view_of_big");
             boolean same = torch.equal(a, a2) && torch.equal(b, (Tensor) back.get("small"))
                     && v2.storage().data().address() == a2.storage().data().address() && ((Long) back.get("steps_done")) == 12345L;
+            System.out.println(String.format(Locale.ROOT, "java / python: save %.2fx, load %.2fx (goal: within 1.5x)", saveS / pySave,
+                    loadS / pyLoad));
             System.out.println("round trip Java -> Python -> Java: " + (same ? "identical, sharing kept" : "DIFFERENT"));
             return same ? 0 : 1;
         } finally {

@@ -169,8 +169,8 @@ class TorchFilesStorageTest {
         assertEquals(List.of(2L, 3L), m.get("size"));
         assertArrayEquals(new byte[] {'a', 'b', (byte) 0xff}, (byte[]) m.get("b"));
         assertEquals(java.util.Set.of(1L, 2L), m.get("s"));
-        assertEquals("cuda:1", m.get("dev"));
-        assertEquals("torch.float16", m.get("dt").toString());
+        assertEquals(new PyDevice("cuda:1"), m.get("dev"));
+        assertEquals(new PyDtype("torch.float16"), m.get("dt"));
         assertEquals(2L, ((org.radam4j.PyCounter) m.get("c")).count(3));
 
         Path bad = dir.resolve("bad.pt");

@@ -213,13 +213,7 @@ final class PickleReader {
         return new Global(module, name);
     }
 
-    /** A dtype object in a pickle ({@code torch.float32}), read as its name. */
-    record PyDtype(String name) {
-        @Override
-        public String toString() {
-            return name;
-        }
-    }
+
 
     private Object reduce(Object fn, Object args) throws TorchFileFormatException {
         if (!(fn instanceof Global g) || !(args instanceof PyTuple a)) {
@@ -262,7 +256,7 @@ final class PickleReader {
                 if (a.isEmpty() || !(a.get(0) instanceof String type)) {
                     throw bad("torch.device() takes a device type");
                 }
-                return a.size() > 1 && a.get(1) != null ? type + ":" + a.get(1) : type;
+                return new PyDevice(a.size() > 1 && a.get(1) != null ? type + ":" + a.get(1) : type);
             }
             case "_codecs.encode" -> {
                 if (a.size() != 2 || !(a.get(0) instanceof String text) || !"latin1".equals(a.get(1))) {

@@ -88,6 +88,26 @@ final class PickleWriter {
             saveTensor(t, where);
         } else if (v instanceof PyTuple tuple) {
             saveTuple(tuple, where);
+        } else if (v instanceof byte[] b) {
+            global("_codecs", "encode");
+            saveString(new String(b, StandardCharsets.ISO_8859_1));
+            saveString("latin1");
+            out.write(0x86);
+            out.write('R');
+        } else if (v instanceof java.util.Set<?> set) {
+            global("__builtin__", set.getClass().getName().contains("Unmodifiable") ? "frozenset" : "set");
+            out.write(']');
+            saveBatched(set.iterator(), set.size(), true, where);
+            out.write(0x85);
+            out.write('R');
+        } else if (v instanceof PyDtype d) {
+            String n = d.name();
+            global("torch", n.startsWith("torch.") ? n.substring(6) : n);
+        } else if (v instanceof PyDevice d) {
+            global("torch", "device");
+            saveString(d.name());
+            out.write(0x85);
+            out.write('R');
         } else if (v instanceof org.radam4j.PyCounter counter) {
             global("collections", "Counter");
             save(new java.util.LinkedHashMap<>(counter), where);

@@ -46,8 +46,11 @@ import org.radam4j.PyTuple;
  * <p>{@link #load} reads files written by {@code torch.save} (and by {@link #save}) into Java values: dicts and
  * {@code OrderedDict}s (a module's {@code state_dict()}) become ordered maps ({@code _metadata} is dropped),
  * tuples {@link PyTuple}s, ints {@link Long} ({@link java.math.BigInteger} beyond 64 bits), floats {@link Double},
- * {@code Counter}s {@link org.radam4j.PyCounter}s, tensors CPU tensors (those that shared a storage in the file
- * share it in memory, as after {@code torch.load}). A
+ * {@code Counter}s {@link org.radam4j.PyCounter}s, bytes {@code byte[]}, sets {@link java.util.Set}s,
+ * {@code torch.Size} a {@link PyTuple}, {@code torch.device} a {@link PyDevice}, a dtype a {@link PyDtype},
+ * tensors and {@code Parameter}s CPU tensors (a Parameter's with {@code requires_grad}; those that shared a
+ * storage in the file share it in memory, as after {@code torch.load}): the globals of PyTorch's weights-only
+ * allow-list that {@code torch.save} writes for such values. A
  * file that needs anything else, or is not a well-formed checkpoint, is refused with a
  * {@link TorchFileFormatException}; nothing in a file can crash the JVM.
  */
