@@ -129,13 +129,6 @@ final class PickleReader {
                         set.add(key(x));
                     }
                 }
-                case 0x91 -> {
-                    java.util.Set<Object> set = new java.util.LinkedHashSet<>();
-                    for (Object x : popMark()) {
-                        set.add(key(x));
-                    }
-                    stack.add(java.util.Collections.unmodifiableSet(set));
-                }
                 case 'N' -> stack.add(null);
                 case 0x88 -> stack.add(Boolean.TRUE);
                 case 0x89 -> stack.add(Boolean.FALSE);
@@ -192,8 +185,7 @@ final class PickleReader {
      */
     private static final java.util.Set<String> ALLOWED = java.util.Set.of("collections.OrderedDict", "collections.Counter",
             "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state",
-            "torch.Size", "torch.device", "_codecs.encode", "builtins.bytearray", "builtins.set", "builtins.frozenset",
-            "builtins.complex");
+            "torch.Size", "torch.device", "_codecs.encode", "builtins.bytearray", "builtins.set", "builtins.complex");
 
     private Object global(String module, String name) throws TorchFileFormatException {
         if (module.equals("__builtin__")) {
@@ -276,7 +268,7 @@ final class PickleReader {
                 }
                 throw bad("bytearray() with unexpected arguments");
             }
-            case "builtins.set", "builtins.frozenset" -> {
+            case "builtins.set" -> {
                 java.util.Set<Object> set = new java.util.LinkedHashSet<>();
                 if (a.size() == 1 && a.get(0) instanceof List<?> items) {
                     for (Object x : items) {
@@ -285,7 +277,7 @@ final class PickleReader {
                 } else if (!a.isEmpty()) {
                     throw bad(g.name() + "() takes one list");
                 }
-                return g.name().equals("set") ? set : java.util.Collections.unmodifiableSet(set);
+                return set;
             }
             case "builtins.complex" -> {
                 if (a.size() != 2 || !(a.get(0) instanceof Number) || !(a.get(1) instanceof Number)) {

@@ -95,7 +95,7 @@ final class PickleWriter {
             out.write(0x86);
             out.write('R');
         } else if (v instanceof java.util.Set<?> set) {
-            global("__builtin__", set.getClass().getName().contains("Unmodifiable") ? "frozenset" : "set");
+            global("__builtin__", "set");
             out.write(']');
             saveBatched(set.iterator(), set.size(), true, where);
             out.write(0x85);
