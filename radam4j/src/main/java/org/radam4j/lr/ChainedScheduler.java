@@ -83,20 +83,14 @@ public final class ChainedScheduler extends LRScheduler {
     }
 
     @Override
-    public Map<String, Object> stateDict() {
-        Map<String, Object> m = new java.util.LinkedHashMap<>();
-        saveFields(m);
-        return m;
+    boolean hasEpochState() {
+        return false;
     }
 
     @Override
     protected void saveFields(Map<String, Object> m) {
         m.put("_last_lr", lastLr == null ? null : new ArrayList<>(lastLr));
-        List<Object> states = new ArrayList<>();
-        for (LRScheduler s : schedulers) {
-            states.add(s.stateDict());
-        }
-        m.put("_schedulers", states);
+        m.put("_schedulers", states(schedulers));
     }
 
     @Override

@@ -41,8 +41,7 @@ public final class CyclicLR extends LRScheduler {
     }
 
     /** CyclicLR's keyword arguments. */
-    public static final class Builder {
-        private final RAdam optimizer;
+    public static final class Builder extends MomentumCycle<Builder> {
         private final List<Double> baseLrs;
         private final List<Double> maxLrs;
         private double stepSizeUp = 2000;
@@ -51,17 +50,11 @@ public final class CyclicLR extends LRScheduler {
         private double gamma = 1.0;
         private DoubleUnaryOperator scaleFn;
         private String scaleMode = "cycle";
-        private boolean cycleMomentum = true;
-        private List<Double> baseMomentum;
-        private List<Double> maxMomentum;
-        private long lastEpoch = -1;
 
         private Builder(RAdam optimizer, List<Double> baseLrs, List<Double> maxLrs) {
-            this.optimizer = optimizer;
+            super(optimizer, 0.8, 0.9);
             this.baseLrs = baseLrs;
             this.maxLrs = maxLrs;
-            this.baseMomentum = LRScheduler.perGroup(optimizer, 0.8);
-            this.maxMomentum = LRScheduler.perGroup(optimizer, 0.9);
         }
 
         public Builder stepSizeUp(long v) {
@@ -97,35 +90,11 @@ public final class CyclicLR extends LRScheduler {
             return this;
         }
 
-        public Builder cycleMomentum(boolean v) {
-            cycleMomentum = v;
-            return this;
-        }
 
-        public Builder baseMomentum(double v) {
-            baseMomentum = LRScheduler.perGroup(optimizer, v);
-            return this;
-        }
 
-        public Builder baseMomentum(List<Double> v) {
-            baseMomentum = LRScheduler.perGroup("base_momentum", optimizer, v);
-            return this;
-        }
 
-        public Builder maxMomentum(double v) {
-            maxMomentum = LRScheduler.perGroup(optimizer, v);
-            return this;
-        }
 
-        public Builder maxMomentum(List<Double> v) {
-            maxMomentum = LRScheduler.perGroup("max_momentum", optimizer, v);
-            return this;
-        }
 
-        public Builder lastEpoch(long v) {
-            lastEpoch = v;
-            return this;
-        }
 
         /** @throws IllegalArgumentException {@code mode is invalid and scale_fn is None} */
         public CyclicLR build() {
@@ -165,14 +134,7 @@ public final class CyclicLR extends LRScheduler {
                 groups.get(i).fillLr(b.baseLrs.get(i));
             }
         }
-        if (b.cycleMomentum && b.lastEpoch == -1) {
-            for (int i = 0; i < groups.size(); i++) {
-                ParamGroup g = groups.get(i);
-                g.setBeta1(b.maxMomentum.get(i));
-                g.extras().put("max_momentum", b.maxMomentum.get(i));
-                g.extras().put("base_momentum", b.baseMomentum.get(i));
-            }
-        }
+        b.startMomentum();
         return b.optimizer;
     }
 

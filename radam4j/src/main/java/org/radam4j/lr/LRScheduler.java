@@ -154,6 +154,9 @@ public abstract class LRScheduler {
     public Map<String, Object> stateDict() {
         Map<String, Object> m = new LinkedHashMap<>();
         saveFields(m);
+        if (!hasEpochState()) {
+            return m;
+        }
         m.put("base_lrs", baseLrs == null ? null : new ArrayList<>(baseLrs));
         m.put("last_epoch", lastEpoch);
         m.put("_step_count", stepCount);
@@ -184,6 +187,24 @@ public abstract class LRScheduler {
         lastEpoch = v.integer("last_epoch", lastEpoch);
         stepCount = v.integer("_step_count", stepCount);
         lastLr = v.reals("_last_lr", lastLr);
+    }
+
+    /**
+     * Whether the state dict holds the epoch-style base fields ({@code base_lrs}, {@code _step_count}, ...):
+     * not for the schedulers whose Python class does not set them (ReduceLROnPlateau, ChainedScheduler,
+     * SequentialLR), which put what they have in {@link #saveFields}.
+     */
+    boolean hasEpochState() {
+        return true;
+    }
+
+    /** The state dicts of wrapped schedulers, in order ({@code _schedulers}). */
+    static List<Object> states(List<LRScheduler> schedulers) {
+        List<Object> states = new ArrayList<>();
+        for (LRScheduler s : schedulers) {
+            states.add(s.stateDict());
+        }
+        return states;
     }
 
     /** Puts the subclass's own fields, under Python's names, in Python's order. */

@@ -32,27 +32,20 @@ public final class OneCycleLR extends LRScheduler {
     }
 
     /** OneCycleLR's keyword arguments, with PyTorch's defaults. */
-    public static final class Builder {
-        private final RAdam optimizer;
+    public static final class Builder extends MomentumCycle<Builder> {
         private final List<Double> maxLrs;
         private Long totalSteps;
         private Long epochs;
         private Long stepsPerEpoch;
         private double pctStart = 0.3;
         private String annealStrategy = "cos";
-        private boolean cycleMomentum = true;
-        private List<Double> baseMomentum;
-        private List<Double> maxMomentum;
         private double divFactor = 25.0;
         private double finalDivFactor = 1e4;
         private boolean threePhase;
-        private long lastEpoch = -1;
 
         private Builder(RAdam optimizer, List<Double> maxLrs) {
-            this.optimizer = optimizer;
+            super(optimizer, 0.85, 0.95);
             this.maxLrs = maxLrs;
-            this.baseMomentum = LRScheduler.perGroup(optimizer, 0.85);
-            this.maxMomentum = LRScheduler.perGroup(optimizer, 0.95);
         }
 
         public Builder totalSteps(long v) {
@@ -81,30 +74,10 @@ public final class OneCycleLR extends LRScheduler {
             return this;
         }
 
-        public Builder cycleMomentum(boolean v) {
-            cycleMomentum = v;
-            return this;
-        }
 
-        public Builder baseMomentum(double v) {
-            baseMomentum = LRScheduler.perGroup(optimizer, v);
-            return this;
-        }
 
-        public Builder baseMomentum(List<Double> v) {
-            baseMomentum = LRScheduler.perGroup("base_momentum", optimizer, v);
-            return this;
-        }
 
-        public Builder maxMomentum(double v) {
-            maxMomentum = LRScheduler.perGroup(optimizer, v);
-            return this;
-        }
 
-        public Builder maxMomentum(List<Double> v) {
-            maxMomentum = LRScheduler.perGroup("max_momentum", optimizer, v);
-            return this;
-        }
 
         public Builder divFactor(double v) {
             divFactor = v;
@@ -121,10 +94,6 @@ public final class OneCycleLR extends LRScheduler {
             return this;
         }
 
-        public Builder lastEpoch(long v) {
-            lastEpoch = v;
-            return this;
-        }
 
         /** @throws IllegalArgumentException with PyTorch's messages for bad total steps, pct_start or strategy */
         public OneCycleLR build() {
@@ -204,14 +173,7 @@ public final class OneCycleLR extends LRScheduler {
                 extras.put("min_lr", initial / b.finalDivFactor);
             }
         }
-        if (b.cycleMomentum && b.lastEpoch == -1) {
-            for (int i = 0; i < groups.size(); i++) {
-                ParamGroup g = groups.get(i);
-                g.setBeta1(b.maxMomentum.get(i));
-                g.extras().put("max_momentum", b.maxMomentum.get(i));
-                g.extras().put("base_momentum", b.baseMomentum.get(i));
-            }
-        }
+        b.startMomentum();
         return b.optimizer;
     }
 

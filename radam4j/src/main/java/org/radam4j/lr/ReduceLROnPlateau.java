@@ -209,10 +209,8 @@ public final class ReduceLROnPlateau extends LRScheduler {
     }
 
     @Override
-    public Map<String, Object> stateDict() {
-        Map<String, Object> m = new java.util.LinkedHashMap<>();
-        saveFields(m);
-        return m;
+    boolean hasEpochState() {
+        return false;
     }
 
     @Override

@@ -85,10 +85,8 @@ public final class SequentialLR extends LRScheduler {
     }
 
     @Override
-    public Map<String, Object> stateDict() {
-        Map<String, Object> m = new java.util.LinkedHashMap<>();
-        saveFields(m);
-        return m;
+    boolean hasEpochState() {
+        return false;
     }
 
     @Override
@@ -96,11 +94,7 @@ public final class SequentialLR extends LRScheduler {
         m.put("_milestones", new ArrayList<>(milestones));
         m.put("last_epoch", lastEpoch);
         m.put("_last_lr", lastLr == null ? null : new ArrayList<>(lastLr));
-        List<Object> states = new ArrayList<>();
-        for (LRScheduler s : schedulers) {
-            states.add(s.stateDict());
-        }
-        m.put("_schedulers", states);
+        m.put("_schedulers", states(schedulers));
     }
 
     @Override
