@@ -7,9 +7,7 @@ import java.util.Map;
 import org.radam4j.RAdam;
 
 /** PyTorch's {@code ChainedScheduler}: each {@link #step()} steps every scheduler of the chain, in order. */
-public final class ChainedScheduler extends LRScheduler {
-
-    private final List<LRScheduler> schedulers;
+public final class ChainedScheduler extends SchedulerList {
 
     public ChainedScheduler(List<LRScheduler> schedulers) {
         this(schedulers, null);
@@ -17,9 +15,8 @@ public final class ChainedScheduler extends LRScheduler {
 
     /** @throws IllegalArgumentException with PyTorch's messages (no scheduler, ReduceLROnPlateau, another optimizer) */
     public ChainedScheduler(List<LRScheduler> schedulers, RAdam optimizer) {
-        super(first(schedulers, optimizer));
+        super(first(schedulers, optimizer), schedulers);
         check("ChainedScheduler", this.optimizer, schedulers);
-        this.schedulers = List.copyOf(schedulers);
         this.lastLr = this.schedulers.get(this.schedulers.size() - 1).currentLrs();
     }
 
@@ -70,21 +67,6 @@ public final class ChainedScheduler extends LRScheduler {
             s.step();
         }
         lastLr = schedulers.get(schedulers.size() - 1).currentLrs();
-    }
-
-    @Override
-    protected List<Double> getLr() {
-        return currentLrs();
-    }
-
-    /** The chained schedulers, in order. */
-    public List<LRScheduler> schedulers() {
-        return schedulers;
-    }
-
-    @Override
-    boolean hasEpochState() {
-        return false;
     }
 
     @Override

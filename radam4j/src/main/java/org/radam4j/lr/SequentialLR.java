@@ -13,9 +13,8 @@ import org.radam4j.RAdam;
  * first; building this resets the groups' lrs to {@code initial_lr} and undoes their initial steps, as PyTorch
  * does.
  */
-public final class SequentialLR extends LRScheduler {
+public final class SequentialLR extends SchedulerList {
 
-    private final List<LRScheduler> schedulers;
     private List<Long> milestones;
 
     public SequentialLR(RAdam optimizer, List<LRScheduler> schedulers, List<Long> milestones) {
@@ -24,17 +23,7 @@ public final class SequentialLR extends LRScheduler {
 
     /** @throws IllegalArgumentException with PyTorch's messages (no scheduler, ReduceLROnPlateau, another optimizer, milestone count) */
     public SequentialLR(RAdam optimizer, List<LRScheduler> schedulers, List<Long> milestones, long lastEpoch) {
-        super(optimizer);
-        if (schedulers.isEmpty()) {
-            throw new IllegalArgumentException("SequentialLR expects at least one scheduler, but got no scheduler.");
-        }
-        ChainedScheduler.check("SequentialLR", optimizer, schedulers);
-        if (milestones.size() != schedulers.size() - 1) {
-            throw new IllegalArgumentException("Sequential Schedulers expects number of schedulers provided to be one more "
-                    + "than the number of milestone points, but got number of schedulers " + schedulers.size()
-                    + " and the number of milestones to be equal to " + milestones.size());
-        }
-        this.schedulers = List.copyOf(schedulers);
+        super(optimizer, checked(optimizer, schedulers, milestones));
         this.milestones = new ArrayList<>(milestones);
         this.lastEpoch = lastEpoch + 1;
         for (ParamGroup g : optimizer.paramGroups()) {
@@ -47,12 +36,23 @@ public final class SequentialLR extends LRScheduler {
         this.lastLr = new ArrayList<>(this.schedulers.get(0).getLastLr());
     }
 
+    private static List<LRScheduler> checked(RAdam optimizer, List<LRScheduler> schedulers, List<Long> milestones) {
+        if (schedulers.isEmpty()) {
+            throw new IllegalArgumentException("SequentialLR expects at least one scheduler, but got no scheduler.");
+        }
+        ChainedScheduler.check("SequentialLR", optimizer, schedulers);
+        if (milestones.size() != schedulers.size() - 1) {
+            throw new IllegalArgumentException("Sequential Schedulers expects number of schedulers provided to be one more "
+                    + "than the number of milestone points, but got number of schedulers " + schedulers.size()
+                    + " and the number of milestones to be equal to " + milestones.size());
+        }
+        return schedulers;
+    }
+
     /** PyTorch's {@code recursive_undo}: one epoch back, through nested sequential and chained schedulers. */
     private static void undo(LRScheduler s) {
-        if (s instanceof SequentialLR q) {
-            q.schedulers.forEach(SequentialLR::undo);
-        } else if (s instanceof ChainedScheduler c) {
-            c.schedulers().forEach(SequentialLR::undo);
+        if (s instanceof SchedulerList list) {
+            list.schedulers().forEach(SequentialLR::undo);
         } else {
             s.lastEpoch -= 1;
         }
@@ -72,21 +72,6 @@ public final class SequentialLR extends LRScheduler {
             s.step();
         }
         lastLr = new ArrayList<>(s.getLastLr());
-    }
-
-    @Override
-    protected List<Double> getLr() {
-        return currentLrs();
-    }
-
-    /** The schedulers, in order. */
-    public List<LRScheduler> schedulers() {
-        return schedulers;
-    }
-
-    @Override
-    boolean hasEpochState() {
-        return false;
     }
 
     @Override
