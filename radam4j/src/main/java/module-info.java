@@ -13,5 +13,6 @@ module org.radam4j {
     exports org.radam4j;
     exports org.radam4j.io;
     exports org.radam4j.lr;
+    exports org.radam4j.dist;
     exports org.radam4j.internal to org.radam4j.tools;
 }

@@ -193,7 +193,8 @@ public final class ParamGroupSpec implements OptionSetters<ParamGroupSpec> {
         return set(option.key(), value);
     }
 
-    List<Tensor> params() {
+    /** The group's params, in order (read-only). */
+    public List<Tensor> params() {
         return Collections.unmodifiableList(params);
     }
 
@@ -202,7 +203,8 @@ public final class ParamGroupSpec implements OptionSetters<ParamGroupSpec> {
         return names;
     }
 
-    Map<String, Object> options() {
+    /** The options this group overrides, by PyTorch's keys (read-only). */
+    public Map<String, Object> options() {
         return Collections.unmodifiableMap(options);
     }
 }

@@ -32,6 +32,7 @@ public final class Main {
             case "finetune" -> Finetune.run(List.of(args).subList(1, args.length));
             case "convert-golden" -> ConvertGolden.run(List.of(args).subList(1, args.length));
             case "checkpoint" -> Checkpoint.run(List.of(args).subList(1, args.length));
+            case "launch" -> Launch.run(List.of(args).subList(1, args.length));
             case "help", "--help", "-h" -> {
                 usage();
                 yield 0;
@@ -61,6 +62,8 @@ public final class Main {
                            [--impl forloop|foreach|fused] [--resume CKPT.pt] --out CKPT.pt
                                              fine-tune a TorchScript model on mse_loss; saves {"model", "optimizer"}
                   lr-parity OUT.json         replay learning-rate schedules recorded by scripts/record_lr_schedulers.py
+                  launch --nproc N CLASS ARGS...
+                                             run CLASS on N local ranks (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT)
                   checkpoint show FILE       what a .pt holds: keys, types, dtypes, shapes, sizes, shared storages
                   checkpoint copy IN OUT     load a .pt and save it again
                   checkpoint bench [--gb G] [--dir DIR]

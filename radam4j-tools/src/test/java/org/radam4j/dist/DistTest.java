@@ -1,0 +1,96 @@
+package org.radam4j.dist;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.io.TempDir;
+import org.radam4j.RAdam;
+import org.radam4j.cli.Launch;
+import org.radam4j.io.TorchFiles;
+import org.radam4j.parity.PyValues;
+import org.radam4j.parity.TensorCodec;
+
+/**
+ * ZeroRedundancyRAdam on 2 and 3 processes over Gloo on 127.0.0.1, on every path: params equal bit for bit to a
+ * single-process RAdam given the same averaged gradients, the consolidated state dict equal to that RAdam's, and
+ * a run saved at 2 ranks resumed at 3 continuing bit for bit.
+ */
+class DistTest {
+
+    @TempDir
+    Path dir;
+
+    private static void launch(int n, List<String> args) throws Exception {
+        List<Process> procs = Launch.start(n, DistCheck.class.getName(), args, Map.of(), true);
+        assertEquals(0, Launch.waitAll(procs, 240_000), "every rank exits 0");
+    }
+
+    /** A single-process RAdam fed the recorded averaged gradients, from the start or from a saved run. */
+    @SuppressWarnings("unchecked")
+    private static RAdam replay(String path, List<Tensor> ps, List<Object> gradSteps, RAdam opt) {
+        RAdam o = opt != null ? opt : new RAdam(DistCheck.groups(ps), DistCheck.defaults(path));
+        for (Object step : gradSteps) {
+            List<Object> grads = (List<Object>) step;
+            for (int i = 0; i < ps.size(); i++) {
+                ps.get(i).mutable_grad().put(((Tensor) grads.get(i)).clone());
+            }
+            o.step();
+        }
+        return o;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void assertSame(List<Tensor> ps, RAdam single, Map<String, Object> result) {
+        List<Object> params = (List<Object>) result.get("params");
+        for (int i = 0; i < ps.size(); i++) {
+            assertArrayEquals(TensorCodec.bytes(ps.get(i).detach()), TensorCodec.bytes((Tensor) params.get(i)), "param " + i);
+        }
+        assertNull(PyValues.difference(single.stateDict(), result.get("optimizer"), "state_dict"),
+                "the consolidated state dict is the single-process one");
+    }
+
+    @TestFactory
+    @SuppressWarnings("unchecked")
+    Stream<DynamicTest> zeroMatchesASingleProcessBitForBit() {
+        return Stream.of("forloop", "foreach", "fused").flatMap(path -> Stream.of(2, 3).map(n -> DynamicTest.dynamicTest(
+                path + " on " + n + " ranks", () -> {
+                    Path out = dir.resolve(path + n + ".pt");
+                    launch(n, List.of(out.toString(), "7", path));
+                    try (PointerScope scope = new PointerScope()) {
+                        Map<String, Object> result = (Map<String, Object>) TorchFiles.load(out);
+                        List<Tensor> ps = DistCheck.params();
+                        RAdam single = replay(path, ps, (List<Object>) result.get("grads"), null);
+                        assertSame(ps, single, result);
+                    }
+                })));
+    }
+
+    @TestFactory
+    @SuppressWarnings("unchecked")
+    Stream<DynamicTest> aRunSavedAtTwoRanksResumesAtThree() {
+        return Stream.of("forloop", "foreach", "fused").map(path -> DynamicTest.dynamicTest(path, () -> {
+            Path two = dir.resolve(path + "-two.pt");
+            Path three = dir.resolve(path + "-three.pt");
+            launch(2, List.of(two.toString(), "4", path));
+            launch(3, List.of(three.toString(), "4", path, two.toString()));
+            try (PointerScope scope = new PointerScope()) {
+                Map<String, Object> first = (Map<String, Object>) TorchFiles.load(two);
+                Map<String, Object> second = (Map<String, Object>) TorchFiles.load(three);
+                List<Tensor> ps = DistCheck.params();
+                RAdam single = replay(path, ps, (List<Object>) first.get("grads"), null);
+                replay(path, ps, (List<Object>) second.get("grads"), single);
+                assertSame(ps, single, second);
+            }
+        }));
+    }
+}

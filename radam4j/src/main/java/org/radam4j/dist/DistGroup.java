@@ -1,0 +1,182 @@
+package org.radam4j.dist;
+
+import java.time.Duration;
+import java.util.List;
+
+import org.bytedeco.javacpp.SizeTPointer;
+import org.bytedeco.javacpp.chrono.Milliseconds;
+import org.bytedeco.pytorch.AllreduceOptions;
+import org.bytedeco.pytorch.BroadcastOptions;
+import org.bytedeco.pytorch.GlooDeviceVector;
+import org.bytedeco.pytorch.ProcessGroupGloo;
+import org.bytedeco.pytorch.TCPStore;
+import org.bytedeco.pytorch.TCPStoreOptions;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.Work;
+import org.bytedeco.pytorch.global.torch;
+import org.radam4j.Libtorch;
+import org.radam4j.internal.LibtorchErrors;
+
+/**
+ * A c10d process group over Gloo (CPU tensors), set up as {@code torch.distributed.init_process_group("gloo")}
+ * with {@code env://} does: rank 0 hosts a {@code TCPStore} at {@code MASTER_ADDR:MASTER_PORT}, every rank joins
+ * it, and collectives time out after the configured timeout. A failed collective (a rank that died, a timeout)
+ * arrives as an {@link IllegalStateException} naming this rank, without C++ frames.
+ */
+public final class DistGroup implements AutoCloseable {
+
+    static {
+        Libtorch.load();
+    }
+
+    private final int rank;
+    private final int size;
+    private final TCPStore store;
+    private final ProcessGroupGloo pg;
+    private final Duration timeout;
+
+    private DistGroup(int rank, int size, TCPStore store, ProcessGroupGloo pg, Duration timeout) {
+        this.rank = rank;
+        this.size = size;
+        this.store = store;
+        this.pg = pg;
+        this.timeout = timeout;
+    }
+
+    /**
+     * The group described by {@code RANK}, {@code WORLD_SIZE}, {@code MASTER_ADDR} and {@code MASTER_PORT}, as
+     * torchrun (and {@code scripts/radam4j launch}) sets them.
+     *
+     * @throws IllegalArgumentException when a variable is missing or malformed
+     */
+    public static DistGroup fromEnv(Duration timeout) {
+        int rank = intEnv("RANK");
+        int size = intEnv("WORLD_SIZE");
+        String addr = System.getenv().getOrDefault("MASTER_ADDR", "127.0.0.1");
+        int port = intEnv("MASTER_PORT");
+        return create(addr, port, rank, size, timeout);
+    }
+
+    private static int intEnv(String name) {
+        String v = System.getenv(name);
+        if (v == null) {
+            throw new IllegalArgumentException("environment variable " + name + " expected, but not set (env:// needs RANK, "
+                    + "WORLD_SIZE, MASTER_ADDR and MASTER_PORT)");
+        }
+        try {
+            return Integer.parseInt(v.trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("environment variable " + name + " must be an integer, but is '" + v + "'");
+        }
+    }
+
+    /**
+     * Joins (rank 0: hosts) the store at {@code addr:port} and builds the Gloo process group.
+     *
+     * @throws IllegalArgumentException for a rank outside {@code [0, size)}
+     * @throws IllegalStateException when the store or the group cannot be set up within the timeout
+     */
+    public static DistGroup create(String addr, int port, int rank, int size, Duration timeout) {
+        if (size < 1 || rank < 0 || rank >= size) {
+            throw new IllegalArgumentException("rank " + rank + " is not in a group of " + size);
+        }
+        try {
+            TCPStoreOptions so = new TCPStoreOptions();
+            so.port((short) port);
+            so.isServer(rank == 0);
+            so.numWorkers(new SizeTPointer(1).put(size));
+            so.waitWorkers(false);
+            so.timeout(new Milliseconds(timeout.toMillis()));
+            TCPStore store = new TCPStore(addr, so);
+            ProcessGroupGloo.Options opts = ProcessGroupGloo.Options.create(new Milliseconds(timeout.toMillis()));
+            opts.devices(new GlooDeviceVector(ProcessGroupGloo.createDeviceForHostname(addr)));
+            ProcessGroupGloo pg = new ProcessGroupGloo(store, rank, size, opts);
+            return new DistGroup(rank, size, store, pg, timeout);
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("rank " + rank + ": cannot join the process group at " + addr + ":" + port + ": "
+                    + LibtorchErrors.message(e));
+        }
+    }
+
+    public int rank() {
+        return rank;
+    }
+
+    public int size() {
+        return size;
+    }
+
+    public Duration timeout() {
+        return timeout;
+    }
+
+    private void await(Work w, String what) {
+        try (w) {
+            if (!w._wait(new Milliseconds(timeout.toMillis()))) {
+                throw new IllegalStateException("rank " + rank + ": " + what + " timed out after " + timeout.toMillis() + " ms");
+            }
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("rank " + rank + ": " + what + " failed: " + LibtorchErrors.message(e));
+        }
+    }
+
+    /** Sums each tensor in place over the ranks (contiguous CPU tensors). */
+    public void allreduceSum(List<Tensor> tensors) {
+        try (TensorVector v = new TensorVector(tensors.toArray(new Tensor[0])); AllreduceOptions o = new AllreduceOptions()) {
+            await(pg.allreduce(v, o), "allreduce");
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("rank " + rank + ": allreduce failed: " + LibtorchErrors.message(e));
+        }
+    }
+
+    /** Overwrites {@code t} on every rank with its value on {@code root} (a contiguous CPU tensor). */
+    public void broadcast(Tensor t, int root) {
+        try (TensorVector v = new TensorVector(t); BroadcastOptions o = new BroadcastOptions()) {
+            o.rootRank(root);
+            await(pg.broadcast(v, o), "broadcast from rank " + root);
+        } catch (IllegalStateException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new IllegalStateException("rank " + rank + ": broadcast failed: " + LibtorchErrors.message(e));
+        }
+    }
+
+    /** {@code bytes} of rank {@code root} on every rank ({@code bytes} is ignored elsewhere). */
+    public byte[] broadcastBytes(byte[] bytes, int root) {
+        Tensor len = torch.zeros(1).to(torch.ScalarType.Long);
+        if (rank == root) {
+            len.fill_(new org.bytedeco.pytorch.Scalar((long) bytes.length));
+        }
+        broadcast(len, root);
+        int n = Math.toIntExact(len.item_long());
+        Tensor buf = org.radam4j.internal.TensorBytes.allocate(torch.ScalarType.Byte, n);
+        try (org.bytedeco.javacpp.BytePointer p = new org.bytedeco.javacpp.BytePointer(buf.data_ptr())) {
+            p.capacity(n).limit(n);
+            if (rank == root && n > 0) {
+                p.put(bytes, 0, n);
+            }
+            broadcast(buf, root);
+            byte[] out = new byte[n];
+            if (n > 0) {
+                p.get(out);
+            }
+            return out;
+        }
+    }
+
+    /** Waits until every rank has called it. */
+    public void barrier() {
+        allreduceSum(List.of(torch.zeros(1)));
+    }
+
+    @Override
+    public void close() {
+        pg.close();
+        store.close();
+    }
+}
