@@ -21,10 +21,17 @@ final class Demo {
 
     static int run(List<String> args) throws IOException {
         java.nio.file.Path record = null;
+        if (args.size() == 2 && args.get(0).equals("--ranks")) {
+            try {
+                return DistDemo.run(Integer.parseInt(args.get(1)));
+            } catch (Exception e) {
+                throw new IOException(e);
+            }
+        }
         if (args.size() == 2 && args.get(0).equals("--record")) {
             record = java.nio.file.Path.of(args.get(1));
         } else if (!args.isEmpty()) {
-            System.err.println("usage: scripts/radam4j demo [--record FILE.pt]");
+            System.err.println("usage: scripts/radam4j demo [--record FILE.pt | --ranks N]");
             return 2;
         }
         JsonNode data = DemoTraining.load();

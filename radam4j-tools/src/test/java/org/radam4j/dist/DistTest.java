@@ -93,4 +93,20 @@ class DistTest {
             }
         }));
     }
+
+    /** A rank that dies makes the others fail with a clear error within the timeout (5 s here) plus 10 s. */
+    @org.junit.jupiter.api.Test
+    void aDeadRankMakesTheOthersFailInsteadOfHanging() throws Exception {
+        List<Process> procs = Launch.start(3, DistDie.class.getName(), List.of(), Map.of(), true);
+        long t0 = System.nanoTime();
+        for (Process p : procs) {
+            org.junit.jupiter.api.Assertions.assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "no rank hangs");
+        }
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertEquals(2, procs.get(0).exitValue(), "rank 0 failed with an IllegalStateException");
+        assertEquals(3, procs.get(1).exitValue(), "rank 1 died");
+        assertEquals(2, procs.get(2).exitValue(), "rank 2 failed with an IllegalStateException");
+        org.junit.jupiter.api.Assertions.assertTrue(seconds < 1 + 5 + 10 + 10, "the survivors stopped within the timeout "
+                + "plus 10 s (and start-up): " + seconds + " s");
+    }
 }
