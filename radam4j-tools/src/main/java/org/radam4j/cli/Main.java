@@ -33,6 +33,7 @@ public final class Main {
             case "convert-golden" -> ConvertGolden.run(List.of(args).subList(1, args.length));
             case "checkpoint" -> Checkpoint.run(List.of(args).subList(1, args.length));
             case "launch" -> Launch.run(List.of(args).subList(1, args.length));
+            case "dist-bench" -> DistBench.run(List.of(args).subList(1, args.length));
             case "help", "--help", "-h" -> {
                 usage();
                 yield 0;
@@ -64,6 +65,8 @@ public final class Main {
                   lr-parity OUT.json         replay learning-rate schedules recorded by scripts/record_lr_schedulers.py
                   launch --nproc N CLASS ARGS...
                                              run CLASS on N local ranks (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT)
+                  dist-bench [--elements M] [--steps S] [--timeout-s T]
+                                             ZeRO RAdam on 1, 2, 3 ranks: state bytes and step time per rank; a killed rank
                   checkpoint show FILE       what a .pt holds: keys, types, dtypes, shapes, sizes, shared storages
                   checkpoint copy IN OUT     load a .pt and save it again
                   checkpoint bench [--gb G] [--dir DIR]
