@@ -109,4 +109,13 @@ class DistTest {
         org.junit.jupiter.api.Assertions.assertTrue(seconds < 1 + 5 + 10 + 10, "the survivors stopped within the timeout "
                 + "plus 10 s (and start-up): " + seconds + " s");
     }
+
+    /** NCCL (CUDA params) without the presets' CUDA build is a clear error, not a crash. */
+    @org.junit.jupiter.api.Test
+    void ncclWithoutTheCudaBuildIsAClearError() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeFalse(org.bytedeco.pytorch.global.torch.cuda_is_available(), "a CUDA build");
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class,
+                () -> DistGroup.create("127.0.0.1", Launch.freePort(), 0, 1, java.time.Duration.ofSeconds(5), true));
+        org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("NCCL"), e.getMessage());
+    }
 }

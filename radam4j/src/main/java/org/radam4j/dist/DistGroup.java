@@ -19,7 +19,7 @@ import org.radam4j.Libtorch;
 import org.radam4j.internal.LibtorchErrors;
 
 /**
- * A c10d process group over Gloo (CPU tensors), set up as {@code torch.distributed.init_process_group("gloo")}
+ * A c10d process group over Gloo (CPU tensors; NCCL for CUDA tensors on request), set up as {@code torch.distributed.init_process_group("gloo")}
  * with {@code env://} does: rank 0 hosts a {@code TCPStore} at {@code MASTER_ADDR:MASTER_PORT}, every rank joins
  * it, and collectives time out after the configured timeout. A failed collective (a rank that died, a timeout)
  * arrives as an {@link IllegalStateException} naming this rank, without C++ frames.
@@ -33,10 +33,10 @@ public final class DistGroup implements AutoCloseable {
     private final int rank;
     private final int size;
     private final TCPStore store;
-    private final ProcessGroupGloo pg;
+    private final org.bytedeco.pytorch.Backend pg;
     private final Duration timeout;
 
-    private DistGroup(int rank, int size, TCPStore store, ProcessGroupGloo pg, Duration timeout) {
+    private DistGroup(int rank, int size, TCPStore store, org.bytedeco.pytorch.Backend pg, Duration timeout) {
         this.rank = rank;
         this.size = size;
         this.store = store;
@@ -51,11 +51,21 @@ public final class DistGroup implements AutoCloseable {
      * @throws IllegalArgumentException when a variable is missing or malformed
      */
     public static DistGroup fromEnv(Duration timeout) {
+        return fromEnv(timeout, false);
+    }
+
+    /**
+     * As {@link #fromEnv(Duration)}, over NCCL for CUDA params when {@code cuda} (as PyTorch picks NCCL for
+     * them), else Gloo.
+     *
+     * @throws IllegalStateException for NCCL without the presets' CUDA build
+     */
+    public static DistGroup fromEnv(Duration timeout, boolean cuda) {
         int rank = intEnv("RANK");
         int size = intEnv("WORLD_SIZE");
         String addr = System.getenv().getOrDefault("MASTER_ADDR", "127.0.0.1");
         int port = intEnv("MASTER_PORT");
-        return create(addr, port, rank, size, timeout);
+        return create(addr, port, rank, size, timeout, cuda);
     }
 
     private static int intEnv(String name) {
@@ -78,6 +88,11 @@ public final class DistGroup implements AutoCloseable {
      * @throws IllegalStateException when the store or the group cannot be set up within the timeout
      */
     public static DistGroup create(String addr, int port, int rank, int size, Duration timeout) {
+        return create(addr, port, rank, size, timeout, false);
+    }
+
+    /** As {@link #create(String, int, int, int, Duration)}, over NCCL when {@code cuda}. */
+    public static DistGroup create(String addr, int port, int rank, int size, Duration timeout, boolean cuda) {
         if (size < 1 || rank < 0 || rank >= size) {
             throw new IllegalArgumentException("rank " + rank + " is not in a group of " + size);
         }
@@ -89,6 +104,9 @@ public final class DistGroup implements AutoCloseable {
             so.waitWorkers(false);
             so.timeout(new Milliseconds(timeout.toMillis()));
             TCPStore store = new TCPStore(addr, so);
+            if (cuda) {
+                return new DistGroup(rank, size, store, nccl(store, rank, size, timeout), timeout);
+            }
             ProcessGroupGloo.Options opts = ProcessGroupGloo.Options.create(new Milliseconds(timeout.toMillis()));
             opts.devices(new GlooDeviceVector(ProcessGroupGloo.createDeviceForHostname(addr)));
             ProcessGroupGloo pg = new ProcessGroupGloo(store, rank, size, opts);
@@ -96,6 +114,18 @@ public final class DistGroup implements AutoCloseable {
         } catch (RuntimeException e) {
             throw new IllegalStateException("rank " + rank + ": cannot join the process group at " + addr + ":" + port + ": "
                     + LibtorchErrors.message(e));
+        }
+    }
+
+    private static org.bytedeco.pytorch.Backend nccl(TCPStore store, int rank, int size, Duration timeout) {
+        try {
+            org.bytedeco.pytorch.nccl.ProcessGroupNCCL pg = new org.bytedeco.pytorch.nccl.ProcessGroupNCCL(store, rank, size,
+                    org.bytedeco.pytorch.nccl.ProcessGroupNCCL.Options.create());
+            pg.setTimeout(new Milliseconds(timeout.toMillis()));
+            return pg;
+        } catch (LinkageError e) {
+            throw new IllegalStateException("NCCL needs the presets' CUDA build (org.bytedeco:pytorch with the "
+                    + "linux-x86_64-gpu classifier and the CUDA natives); this JVM has " + e.getMessage());
         }
     }
 
