@@ -76,4 +76,42 @@ class FusedFuzzTest {
             }
         }
     }
+
+    /**
+     * A group of 1,500 small params (over {@code PerParam.SPLIT_AT}, so its per-param work runs on two threads):
+     * still the for-loop's bits, and a bad gradient far into the group is reported with its index before
+     * anything changes.
+     */
+    @Test
+    void manySmallParamsSplitOverTwoThreads() {
+        try (PointerScope scope = new PointerScope()) {
+            torch.manual_seed(21);
+            List<Tensor> a = new java.util.ArrayList<>();
+            List<Tensor> b = new java.util.ArrayList<>();
+            for (int i = 0; i < 1500; i++) {
+                Tensor p = torch.randn(1 + i % 37).requires_grad_(true);
+                a.add(p);
+                b.add(p.detach().clone().requires_grad_(true));
+            }
+            RAdam fused = new RAdam(a, RAdamOptions.builder().fused(true).weightDecay(0.01).build());
+            RAdam loop = new RAdam(b, RAdamOptions.builder().foreach(false).weightDecay(0.01).build());
+            for (int s = 0; s < 8; s++) {
+                for (int i = 0; i < a.size(); i++) {
+                    Tensor g = (i + s) % 11 == 0 ? new Tensor() : torch.randn(a.get(i).sizes());
+                    a.get(i).mutable_grad().put(g.defined() ? g.clone() : g);
+                    b.get(i).mutable_grad().put(g.defined() ? g.clone() : new Tensor());
+                }
+                fused.step();
+                loop.step();
+            }
+            for (int i = 0; i < a.size(); i++) {
+                assertArrayEquals(TensorCodec.bytes(b.get(i).detach()), TensorCodec.bytes(a.get(i).detach()), "param " + i);
+            }
+            byte[] before = TensorCodec.bytes(a.get(3).detach());
+            a.get(1234).mutable_grad().put(torch.randn(a.get(1234).sizes()).to(ScalarType.Double));
+            assertEquals("the gradient of param 1234 in param group 0 has dtype float64 but the param has dtype float32",
+                    org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, fused::step).getMessage());
+            assertArrayEquals(before, TensorCodec.bytes(a.get(3).detach()), "nothing changed");
+        }
+    }
 }

@@ -66,11 +66,14 @@ final class FusedRAdam {
         List<Integer> fallback = new ArrayList<>();
         Map<ScalarType, List<Integer>> byDtype = new LinkedHashMap<>();
         Slot[] slots = new Slot[t.size()];
-        for (int i = 0; i < t.size(); i++) {
-            ParamFacts pf = t.facts().get(i);
+        boolean[] taken = new boolean[t.size()];
+        PerParam.forEach(t.size(), i -> {
             slots[i] = Slot.of(t.states().get(i));
-            if (takes(pf, t.grads().get(i), slots[i], o)) {
-                byDtype.computeIfAbsent(pf.dtype(), k -> new ArrayList<>()).add(i);
+            taken[i] = takes(t.facts().get(i), t.grads().get(i), slots[i], o);
+        });
+        for (int i = 0; i < t.size(); i++) {
+            if (taken[i]) {
+                byDtype.computeIfAbsent(t.facts().get(i).dtype(), k -> new ArrayList<>()).add(i);
             } else {
                 fallback.add(i);
             }
@@ -208,26 +211,28 @@ final class FusedRAdam {
         double[] nextSteps = new double[n];
         double lr = o.lr();
         boolean complex = type == ScalarType.ComplexFloat;
-        StepScalars s = null;
-        for (int k = 0; k < n; k++) {
+        PerParam.forEach(n, k -> {
             int i = idx.get(k);
             Slot slot = slots[i];
-            double next = slot.next(t.stateSteps().get(i));
-            if (s == null || s.step() != next) {
-                s = StepScalars.of(o.beta1(), o.beta2(), next);
-            }
+            nextSteps[k] = slot.next(t.stateSteps().get(i));
             p[k] = t.params().get(i).data_ptr().address();
             g[k] = t.grads().get(i).data_ptr().address();
             m[k] = slot.expAvg;
             v[k] = slot.expAvgSq;
             numel[k] = t.facts().get(i).numel() * (complex ? 2 : 1);
+            steps[k] = slot.stepAddress;
+            stepKinds[k] = slot.stepKind;
+        });
+        StepScalars s = null;
+        for (int k = 0; k < n; k++) {
+            double next = nextSteps[k];
+            if (s == null || s.step() != next) {
+                s = StepScalars.of(o.beta1(), o.beta2(), next);
+            }
             rectified[k] = s.rectified();
             bc1[k] = s.bc1();
             sqrtBc2[k] = s.sqrtBc2();
             rect[k] = s.rect();
-            steps[k] = slot.stepAddress;
-            stepKinds[k] = slot.stepKind;
-            nextSteps[k] = next;
         }
         FusedKernel.step(new FusedKernel.GroupScalars(lr, o.beta1(), o.beta2(), o.eps(), o.weightDecay(),
                         ForLoopRAdam.decayFactor(o), o.decoupledWeightDecay(), o.maximize()),

@@ -462,27 +462,38 @@ public class RAdam implements AutoCloseable {
         List<ParamFacts> facts = new ArrayList<>();
         GroupWork w = new GroupWork(o, StepPath.Kind.FORLOOP, params, grads, facts);
         List<Tensor> all = group.params();
-        for (int i = 0; i < all.size(); i++) {
+        int n = all.size();
+        Tensor[] gs = new Tensor[n];
+        ParamFacts[] fs = new ParamFacts[n];
+        String[] errors = new String[n];
+        boolean inferenceMode = org.bytedeco.pytorch.InferenceMode.is_enabled();
+        PerParam.forEach(n, i -> {
             Tensor p = all.get(i);
             Tensor g = Tensors.gradOf(p);
+            gs[i] = g;
             if (g == null) {
-                continue;
+                return;
             }
-            grads.add(g);
-            params.add(p);
             if (g.is_sparse()) {
-                throw new IllegalStateException("RAdam does not support sparse gradients");
+                errors[i] = "RAdam does not support sparse gradients";
+                return;
             }
             ParamFacts pf = ParamFacts.of(p);
-            facts.add(pf);
+            fs[i] = pf;
             String mismatch = Tensors.gradMismatch(p, pf, g);
-            if (mismatch != null) {
-                throw new IllegalStateException("the gradient of param " + i + " in param group " + gi + " " + mismatch);
+            errors[i] = mismatch != null ? "the gradient of param " + i + " in param group " + gi + " " + mismatch
+                    : Tensors.inPlaceRefusal(p, pf, o.differentiable(), inferenceMode);
+        });
+        for (int i = 0; i < n; i++) {
+            if (gs[i] == null) {
+                continue;
             }
-            String refusal = Tensors.inPlaceRefusal(p, pf, o.differentiable());
-            if (refusal != null) {
-                throw new IllegalStateException(refusal);
+            grads.add(gs[i]);
+            params.add(all.get(i));
+            if (errors[i] != null) {
+                throw new IllegalStateException(errors[i]);
             }
+            facts.add(fs[i]);
         }
         if (params.isEmpty()) {
             return w;

@@ -15,7 +15,6 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.ScalarTypeOptional;
-import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorBase;
 import org.bytedeco.pytorch.TensorOptions;
@@ -85,9 +84,12 @@ final class Tensors {
      * {@code null} when it would not: an inference tensor outside inference mode, a leaf (or a view of one) that
      * requires grad when the step records autograd ({@code differentiable}), or a tensor whose elements share
      * memory (an expanded tensor). Checked for every param before a step changes anything.
+     *
+     * @param inferenceMode whether the step runs in inference mode, read on the stepping thread (it is
+     *     thread-local, and this may run on another)
      */
-    static String inPlaceRefusal(Tensor p, ParamFacts pf, boolean gradMode) {
-        if (p.is_inference() && !InferenceMode.is_enabled()) {
+    static String inPlaceRefusal(Tensor p, ParamFacts pf, boolean gradMode, boolean inferenceMode) {
+        if (p.is_inference() && !inferenceMode) {
             return "Inplace update to inference tensor outside InferenceMode is not allowed.You can make a clone to get a "
                     + "normal tensor before doing inplace update.See https://github.com/pytorch/rfcs/pull/17 for more details.";
         }
