@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <type_traits>
 
 #include "radam_fused.h"
@@ -142,6 +143,11 @@ struct Consts {
         rect = static_cast<C>(w.ps.rect);
         lr = static_cast<C>(gs.lr);
         // PyTorch's lerp: start + w * (end - start) for w < 0.5, else end + (w - 1) * (end - start), each one fma.
+        // A NaN constant as the default NaN: then every NaN in the vector loops has the low 16 bits of its float
+        // zero, as loaded bfloat16 values do, so rounding to bfloat16 needs no NaN case (NaN stays NaN).
+        for (C* c : {&omb1, &b2, &omb2, &eps, &wd, &wd_r, &decay, &bc1, &sqrt_bc2, &rect, &lr}) {
+            if (*c != *c) *c = std::numeric_limits<C>::quiet_NaN();
+        }
         lerp_small = omb1 < C(0.5);
         lerp_coeff = lerp_small ? omb1 : omb1 - C(1);
     }
@@ -149,44 +155,82 @@ struct Consts {
 
 // The vector loop for bfloat16 and float16 over [begin, end) in steps of Simd::W elements; returns where it
 // stopped, the scalar loop below does the rest. Simd (kernel_avx2.cpp, kernel_avx512.cpp) gives float vectors,
-// their IEEE operations and the conversions; every op and rounding is the scalar loop's, so are the bits.
+// their IEEE operations, and per dtype (Simd::Brain, Simd::Half) a value rounded to the dtype (N), kept as the
+// dtype's bits so that storing it or indexing a table with it costs no second conversion. Every op and rounding
+// is the scalar loop's, so are the bits; with tables (w.tab), a function of one variable is looked up instead.
 template <typename Simd, typename Conv, bool Maximize, bool Decoupled, bool L2, bool Rectified>
 inline int64_t vector_range(const Work& w, const Consts<Conv>& k, int64_t begin, int64_t end) {
     using V = typename Simd::V;
-    constexpr bool bf16 = std::is_same<Conv, BF16>::value;
+    using D = std::conditional_t<std::is_same<Conv, BF16>::value, typename Simd::Brain, typename Simd::Half>;
     uint16_t* __restrict p = static_cast<uint16_t*>(w.param);
     const uint16_t* __restrict g = static_cast<const uint16_t*>(w.grad);
     uint16_t* __restrict m = static_cast<uint16_t*>(w.exp_avg);
     uint16_t* __restrict v = static_cast<uint16_t*>(w.exp_avg_sq);
-    auto ld = [](const uint16_t* a) { return bf16 ? Simd::load_bf16(a) : Simd::load_f16(a); };
-    auto st = [](uint16_t* a, V x) { bf16 ? Simd::store_bf16(a, x) : Simd::store_f16(a, x); };
-    // Stores a value already rounded to the dtype: exact, so bfloat16 skips its rounding.
-    auto st_rounded = [](uint16_t* a, V x) { bf16 ? Simd::store_bf16_exact(a, x) : Simd::store_f16(a, x); };
-    auto r = [](V x) { return bf16 ? Simd::round_bf16(x) : Simd::round_f16(x); };
+    auto r = [](V x) { return D::widen(D::narrow(x)); };
     const V omb2 = Simd::set1(k.omb2), b2 = Simd::set1(k.b2), eps = Simd::set1(k.eps), wd_r = Simd::set1(k.wd_r),
             decay = Simd::set1(k.decay), bc1 = Simd::set1(k.bc1), sqrt_bc2 = Simd::set1(k.sqrt_bc2),
             rect = Simd::set1(k.rect), lr = Simd::set1(k.lr), lerp_coeff = Simd::set1(k.lerp_coeff),
             one = Simd::set1(1.0f);
+    const float* tab = w.tab;
+    auto look = [&](Table t, typename D::N x) { return Simd::gather(tab + t * TAB_ENTRIES, D::index(x)); };
     int64_t i = begin;
     for (; i + Simd::W <= end; i += Simd::W) {
-        V param = ld(p + i);
-        V grad = ld(g + i);
+        V param = D::load(p + i);
+        V grad = D::load(g + i);
         if (Maximize) grad = Simd::neg(grad);
         if (Decoupled) param = r(Simd::mul(param, decay));
         if (L2) grad = r(Simd::add(grad, r(Simd::mul(wd_r, param))));
-        const V m0 = ld(m + i);
-        const V ea = r(Simd::fma(lerp_coeff, Simd::sub(grad, m0), k.lerp_small ? m0 : grad));
-        const V eas = r(Simd::fma(Simd::mul(omb2, grad), grad, r(Simd::mul(ld(v + i), b2))));
-        st_rounded(m + i, ea);
-        st_rounded(v + i, eas);
-        V update = r(Simd::mul(r(Simd::div(ea, bc1)), lr));
+        const V m0 = D::load(m + i);
+        const auto ea = D::narrow(Simd::fma(lerp_coeff, Simd::sub(grad, m0), k.lerp_small ? m0 : grad));
+        const auto eas = D::narrow(Simd::fma(Simd::mul(omb2, grad), grad, r(Simd::mul(D::load(v + i), b2))));
+        D::store(m + i, ea);
+        D::store(v + i, eas);
+        V update = tab ? look(TAB_UPDATE, ea) : r(Simd::mul(r(Simd::div(D::widen(ea), bc1)), lr));
         if (Rectified) {
-            const V adaptive = r(Simd::mul(r(Simd::div(one, r(Simd::add(r(Simd::sqrt(eas)), eps)))), sqrt_bc2));
+            const V adaptive =
+                tab ? look(TAB_ADAPT, eas)
+                    : r(Simd::mul(r(Simd::div(one, r(Simd::add(r(Simd::sqrt(D::widen(eas))), eps)))), sqrt_bc2));
             update = r(Simd::mul(r(Simd::mul(update, adaptive)), rect));
         }
-        st(p + i, Simd::sub(param, update));
+        D::store(p + i, D::narrow(Simd::sub(param, update)));
     }
     return i;
+}
+
+// The two chains of one variable, for the 16-bit patterns [begin, end): the same ops and roundings as range.
+template <typename Simd, typename Conv>
+inline void table_range(const Work& w, int64_t begin, int64_t end) {
+    using C = typename Conv::Compute;
+    const Consts<Conv> k(w);
+    float* tu = const_cast<float*>(w.tab) + TAB_UPDATE * TAB_ENTRIES;
+    float* ta = const_cast<float*>(w.tab) + TAB_ADAPT * TAB_ENTRIES;
+    int64_t i = begin;
+    if constexpr (!std::is_void<Simd>::value) {
+        using V = typename Simd::V;
+        using D = std::conditional_t<std::is_same<Conv, BF16>::value, typename Simd::Brain, typename Simd::Half>;
+        auto r = [](V x) { return D::widen(D::narrow(x)); };
+        const V eps = Simd::set1(k.eps), bc1 = Simd::set1(k.bc1), sqrt_bc2 = Simd::set1(k.sqrt_bc2),
+                lr = Simd::set1(k.lr), one = Simd::set1(1.0f);
+        uint16_t bits[Simd::W];
+        for (; i + Simd::W <= end; i += Simd::W) {
+            for (int j = 0; j < Simd::W; ++j) bits[j] = static_cast<uint16_t>(i + j);
+            const V x = D::load(bits);
+            Simd::storeu(tu + i, r(Simd::mul(r(Simd::div(x, bc1)), lr)));
+            Simd::storeu(ta + i, r(Simd::mul(r(Simd::div(one, r(Simd::add(r(Simd::sqrt(x)), eps)))), sqrt_bc2)));
+        }
+    }
+    auto r = [](C x) { return Consts<Conv>::round(x); };
+    for (; i < end; ++i) {
+        const C x = Conv::load(static_cast<uint16_t>(i));
+        tu[i] = r(r(x / k.bc1) * k.lr);
+        ta[i] = r(r(C(1) / r(r(std::sqrt(x)) + k.eps)) * k.sqrt_bc2);
+    }
+}
+
+template <typename Simd>
+inline void tables(const Work& w, int64_t begin, int64_t end) {
+    if (w.dtype == DTYPE_BFLOAT16) table_range<Simd, BF16>(w, begin, end);
+    if (w.dtype == DTYPE_FLOAT16) table_range<Simd, F16>(w, begin, end);
 }
 
 // One loop per dtype and combination of options, with no branch inside, so that it vectorises: bfloat16 and

@@ -19,41 +19,46 @@ struct Avx2 {
     static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
     static V neg(V a) { return _mm256_xor_ps(a, _mm256_set1_ps(-0.0f)); }
 
-    static V load_f16(const uint16_t* a) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a))); }
-    static void store_f16(uint16_t* a, V x) {
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(a), _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
-    }
-    static V round_f16(V x) { return _mm256_cvtph_ps(_mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC)); }
+    static void storeu(float* a, V x) { _mm256_storeu_ps(a, x); }
+    static V gather(const float* t, __m256i i) { return _mm256_i32gather_ps(t, i, 4); }
 
-    static V load_bf16(const uint16_t* a) {
-        const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a)));
-        return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
-    }
-    // float_to_bf16 in kernel.h, eight at a time: the bfloat16 in the upper half of each lane, the lower half zero.
-    static __m256i bf16_bits(V x) {
-        const __m256i b = _mm256_castps_si256(x);
-        const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(1));
-        const __m256i rounded = _mm256_add_epi32(_mm256_add_epi32(b, _mm256_set1_epi32(0x7fff)), lsb);
-        const __m256i quiet_nan = _mm256_or_si256(b, _mm256_set1_epi32(0x400000));
-        const __m256i nan = _mm256_castps_si256(_mm256_cmp_ps(x, x, _CMP_UNORD_Q));
-        return _mm256_and_si256(_mm256_blendv_epi8(rounded, quiet_nan, nan), _mm256_set1_epi32(static_cast<int>(0xffff0000u)));
-    }
-    static V round_bf16(V x) { return _mm256_castsi256_ps(bf16_bits(x)); }
-    static void store_bf16(uint16_t* a, V x) {
-        const __m256i h = _mm256_srli_epi32(bf16_bits(x), 16);
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(a),
-                         _mm_packus_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1)));
-    }
-    static void store_bf16_exact(uint16_t* a, V x) {
-        const __m256i h = _mm256_srli_epi32(_mm256_castps_si256(x), 16);
-        _mm_storeu_si128(reinterpret_cast<__m128i*>(a),
-                         _mm_packus_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1)));
-    }
+    // float16 rounded: eight halves (vcvtps2ph rounds to nearest even, as PyTorch does).
+    struct Half {
+        using N = __m128i;
+        static V load(const uint16_t* a) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a))); }
+        static N narrow(V x) { return _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+        static V widen(N h) { return _mm256_cvtph_ps(h); }
+        static __m256i index(N h) { return _mm256_cvtepu16_epi32(h); }
+        static void store(uint16_t* a, N h) { _mm_storeu_si128(reinterpret_cast<__m128i*>(a), h); }
+    };
+    // bfloat16 rounded: float bits rounded to nearest even in the upper half of each lane, the lower half zero
+    // (float_to_bf16 in kernel.h, without its NaN case: see Consts).
+    struct Brain {
+        using N = __m256i;
+        static V load(const uint16_t* a) {
+            const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a)));
+            return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
+        }
+        static N narrow(V x) {
+            const __m256i b = _mm256_castps_si256(x);
+            const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(1));
+            const __m256i rounded = _mm256_add_epi32(_mm256_add_epi32(b, _mm256_set1_epi32(0x7fff)), lsb);
+            return _mm256_and_si256(rounded, _mm256_set1_epi32(static_cast<int>(0xffff0000u)));
+        }
+        static V widen(N b) { return _mm256_castsi256_ps(b); }
+        static __m256i index(N b) { return _mm256_srli_epi32(b, 16); }
+        static void store(uint16_t* a, N b) {
+            const __m256i h = _mm256_srli_epi32(b, 16);
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(a),
+                             _mm_packus_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1)));
+        }
+    };
 };
 
 }  // namespace
 
 void run_avx2(const Work& w, int64_t begin, int64_t end) { dispatch<Avx2>(w, begin, end); }
+void tables_avx2(const Work& w, int64_t begin, int64_t end) { tables<Avx2>(w, begin, end); }
 
 void stream4_avx2(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t lo,
                   int64_t hi) {

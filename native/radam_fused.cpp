@@ -140,6 +140,68 @@ Pool& pool() {
     return *p;
 }
 
+void build_tables(int isa, const Work& w, int64_t begin, int64_t end) {
+    switch (isa) {
+        case ISA_AVX512: tables_avx512(w, begin, end); break;
+        case ISA_AVX2: tables_avx2(w, begin, end); break;
+        default: tables_portable(w, begin, end); break;
+    }
+}
+
+// bfloat16 and float16: the two chains of one variable in the update (see Work) are looked up in tables of their
+// 65536 values rather than computed, for the params whose step shares bc1 and sqrt(bc2) with enough elements to
+// pay for the tables (each costs about as much as 65536 elements computed).
+class Tables {
+public:
+    static constexpr int64_t kWorth = 1 << 19;
+
+    Tables(std::vector<Work>& work, int isa, int threads) {
+        std::vector<size_t> keys;  // the first work of each key
+        std::vector<int64_t> sizes;
+        std::vector<int> key_of(work.size(), -1);
+        for (size_t i = 0; i < work.size(); ++i) {
+            if (work[i].dtype != DTYPE_BFLOAT16 && work[i].dtype != DTYPE_FLOAT16) continue;
+            size_t k = 0;
+            while (k < keys.size() && !same(work[keys[k]], work[i])) ++k;
+            if (k == keys.size()) {
+                keys.push_back(i);
+                sizes.push_back(0);
+            }
+            sizes[k] += work[i].numel;
+            key_of[i] = static_cast<int>(k);
+        }
+        std::vector<int> slot(keys.size(), -1);
+        for (size_t k = 0; k < keys.size(); ++k) {
+            if (sizes[k] < kWorth) continue;
+            slot[k] = static_cast<int>(storage_.size());
+            storage_.emplace_back(TAB_COUNT * TAB_ENTRIES);
+            Work t = work[keys[k]];
+            t.tab = storage_.back().data();
+            built_.push_back(t);
+        }
+        if (built_.empty()) return;
+        constexpr int64_t kPart = 8192;
+        const int64_t parts = TAB_ENTRIES / kPart;
+        pool().run(threads, parts * static_cast<int64_t>(built_.size()), [&](int64_t c) {
+            build_tables(isa, built_[c / parts], (c % parts) * kPart, (c % parts + 1) * kPart);
+        });
+        for (size_t i = 0; i < work.size(); ++i) {
+            if (key_of[i] >= 0 && slot[key_of[i]] >= 0) {
+                work[i].tab = built_[slot[key_of[i]]].tab;
+            }
+        }
+    }
+
+private:
+    static bool same(const Work& a, const Work& b) {
+        return a.dtype == b.dtype && std::memcmp(&a.ps.bc1, &b.ps.bc1, sizeof(double)) == 0 &&
+               std::memcmp(&a.ps.sqrt_bc2, &b.ps.sqrt_bc2, sizeof(double)) == 0;
+    }
+
+    std::vector<std::vector<float>> storage_;
+    std::vector<Work> built_;
+};
+
 }  // namespace
 
 const char* isa() { return kIsaNames[current_isa()]; }
@@ -162,7 +224,10 @@ std::vector<std::string> isas() {
     return std::vector<std::string>(kIsaNames, kIsaNames + best_isa() + 1);
 }
 
-void fused_step(const std::vector<Work>& work, int threads) {
+void fused_step(const std::vector<Work>& given, int threads) {
+    const int isa = current_isa();
+    std::vector<Work> work(given);
+    const Tables tables(work, isa, threads);
     // Chunks of about kChunk elements: a large param is cut into several, small params share one, so that
     // many small params cost one task each chunk rather than one each.
     constexpr int64_t kChunk = 1 << 16;
@@ -186,7 +251,6 @@ void fused_step(const std::vector<Work>& work, int threads) {
         }
     }
     if (starts.back() != segments.size()) starts.push_back(segments.size());
-    const int isa = current_isa();
     pool().run(threads, static_cast<int64_t>(starts.size() - 1), [&](int64_t c) {
         for (size_t s = starts[c]; s < starts[c + 1]; ++s) {
             run(isa, work[segments[s].work], segments[s].begin, segments[s].end);

@@ -32,7 +32,20 @@ struct Work {
     int dtype;
     ParamScalars ps;
     const GroupScalars* gs;
+    // bfloat16 and float16 only, or null: the step's functions of one variable, as tables indexed by the 16 bits
+    // of that variable (see Tables in radam_fused.cpp), rounded after each op: the same bits as computing them.
+    // TAB_UPDATE: exp_avg -> (exp_avg / bc1) * lr; TAB_ADAPT: exp_avg_sq -> (1 / (sqrt(exp_avg_sq) + eps)) *
+    // sqrt(bc2). (Tables for the one-op functions, such as exp_avg_sq * beta2, measured slower than computing.)
+    const float* tab = nullptr;
 };
+
+enum Table : int { TAB_UPDATE = 0, TAB_ADAPT = 1, TAB_COUNT = 2 };
+constexpr int64_t TAB_ENTRIES = 65536;
+
+// Fills w's tables (which must be writable, TAB_COUNT * TAB_ENTRIES floats) for the bit patterns [begin, end).
+void tables_portable(const Work& w, int64_t begin, int64_t end);
+void tables_avx2(const Work& w, int64_t begin, int64_t end);
+void tables_avx512(const Work& w, int64_t begin, int64_t end);
 
 // The loop over elements [begin, end) of one param: the portable build and the AVX2/FMA build of the same code.
 void run_portable(const Work& w, int64_t begin, int64_t end);
