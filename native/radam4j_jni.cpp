@@ -156,6 +156,10 @@ extern "C" JNIEXPORT jdouble JNICALL Java_org_radam4j_internal_FusedKernel_strea
     API_END(0.0)
 }
 
+extern "C" JNIEXPORT jlong JNICALL Java_org_radam4j_internal_FusedKernel_tablesFrom(JNIEnv*, jclass, jlong elements) {
+    return radam4j::tables_from(elements);
+}
+
 extern "C" JNIEXPORT jboolean JNICALL Java_org_radam4j_internal_FusedKernel_useIsa(JNIEnv* env, jclass, jstring name) {
     API_BEGIN()
     if (!name) return radam4j::use_isa(nullptr) ? JNI_TRUE : JNI_FALSE;

@@ -151,9 +151,11 @@ void build_tables(int isa, const Work& w, int64_t begin, int64_t end) {
 // bfloat16 and float16: the two chains of one variable in the update (see Work) are looked up in tables of their
 // 65536 values rather than computed, for the params whose step shares bc1 and sqrt(bc2) with enough elements to
 // pay for the tables (each costs about as much as 65536 elements computed).
+constexpr int64_t kTablesFrom = 1 << 19;
+std::atomic<int64_t> tables_threshold{kTablesFrom};
+
 class Tables {
 public:
-    static constexpr int64_t kWorth = 1 << 19;
 
     Tables(std::vector<Work>& work, int isa, int threads) {
         std::vector<size_t> keys;  // the first work of each key
@@ -171,8 +173,9 @@ public:
             key_of[i] = static_cast<int>(k);
         }
         std::vector<int> slot(keys.size(), -1);
+        const int64_t worth = tables_threshold.load();
         for (size_t k = 0; k < keys.size(); ++k) {
-            if (sizes[k] < kWorth) continue;
+            if (sizes[k] < worth || sizes[k] == 0) continue;
             slot[k] = static_cast<int>(storage_.size());
             storage_.emplace_back(TAB_COUNT * TAB_ENTRIES);
             Work t = work[keys[k]];
@@ -203,6 +206,8 @@ private:
 };
 
 }  // namespace
+
+int64_t tables_from(int64_t elements) { return tables_threshold.exchange(elements < 0 ? kTablesFrom : elements); }
 
 const char* isa() { return kIsaNames[current_isa()]; }
 

@@ -60,6 +60,10 @@ void fused_step(const std::vector<Work>& work, int threads);
 // elements and write three of them back (28 bytes per element), on `threads` threads, the best of `reps` runs.
 double stream_gbps(int64_t n, int threads, int reps);
 
+// Sets how many elements of a step must share bc1 and sqrt(bc2) for bfloat16/float16 tables to be built (a
+// negative value restores the default); returns the previous setting. For tests: 0 tables every such param.
+int64_t tables_from(int64_t elements);
+
 // The instruction set the kernel runs with: "portable", "avx2+fma+f16c" or "avx512".
 const char* isa();
 

@@ -17,6 +17,7 @@ import org.radam4j.ParamState;
 import org.radam4j.RAdam;
 import org.radam4j.RAdamOptions;
 import org.radam4j.internal.Dtypes;
+import org.radam4j.internal.FusedKernel;
 import org.radam4j.parity.TensorCodec;
 
 /**
@@ -25,7 +26,8 @@ import org.radam4j.parity.TensorCodec;
  * large enough for several chunks, or non-contiguous, one to three groups, lr as a double or a 0-dim float32,
  * float64 or bfloat16 tensor, changes of lr between steps, betas, eps (0 too), weight decay coupled or
  * decoupled, maximize, missing gradients, gradients with NaN and infinities, a state dict loaded mid-run, and
- * float64 as the default dtype. After every step the params and the whole state must be identical bit for bit,
+ * float64 as the default dtype. Every other configuration has the kernel look up bfloat16 and float16 functions in
+ * tables however small the step ({@link FusedKernel#tablesFrom}). After every step the params and the whole state must be identical bit for bit,
  * NaN for NaN (a NaN's payload bits are not compared: libtorch's own kernels do not keep them alike).
  */
 public final class FusedFuzzer {
@@ -52,6 +54,8 @@ public final class FusedFuzzer {
             Random r = new Random(seed * 1_000_003L + i);
             boolean float64Default = r.nextInt(8) == 0;
             TypeMeta before = torch.get_default_dtype();
+            boolean tables = i % 2 == 1;
+            long tablesBefore = FusedKernel.tablesFrom(tables ? 0 : Long.MAX_VALUE);
             try (PointerScope scope = new PointerScope()) {
                 if (float64Default) {
                     torch.set_default_dtype(torch.scalarTypeToTypeMeta(ScalarType.Double));
@@ -60,9 +64,11 @@ public final class FusedFuzzer {
                 String diff = c.run();
                 steps += c.stepsRun;
                 if (diff != null) {
-                    differences.add("config " + i + " of seed " + seed + " (" + c.describe() + "): " + diff);
+                    differences.add("config " + i + " of seed " + seed + " (" + (tables ? "tables, " : "")
+                            + c.describe() + "): " + diff);
                 }
             } finally {
+                FusedKernel.tablesFrom(tablesBefore);
                 torch.set_default_dtype(before);
             }
         }

@@ -64,6 +64,13 @@ public final class FusedKernel {
     public static native double streamGbps(long n, int threads, int reps);
 
     /**
+     * bfloat16 and float16 look up two functions of one variable in per-step tables of their 65,536 values once at
+     * least this many elements of a step share them (default 524,288); {@code 0}: always, for tests; negative: the
+     * default. Returns the previous setting. The bits are the same either way.
+     */
+    public static native long tablesFrom(long elements);
+
+    /**
      * Runs the named variant of the loop from now on ({@code null}: the best this CPU has), for tests and
      * benchmarks; {@code false}, changing nothing, when this CPU cannot run it.
      */
