@@ -15,6 +15,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <system_error>
@@ -176,10 +177,12 @@ public:
         const int64_t worth = tables_threshold.load();
         for (size_t k = 0; k < keys.size(); ++k) {
             if (sizes[k] < worth || sizes[k] == 0) continue;
-            slot[k] = static_cast<int>(storage_.size());
-            storage_.emplace_back(TAB_COUNT * TAB_ENTRIES);
+            slot[k] = static_cast<int>(built_.size());
+            if (storage().size() == built_.size()) {
+                storage().emplace_back(new float[TAB_COUNT * TAB_ENTRIES]);
+            }
             Work t = work[keys[k]];
-            t.tab = storage_.back().data();
+            t.tab = storage()[built_.size()].get();
             built_.push_back(t);
         }
         if (built_.empty()) return;
@@ -201,7 +204,12 @@ private:
                std::memcmp(&a.ps.sqrt_bc2, &b.ps.sqrt_bc2, sizeof(double)) == 0;
     }
 
-    std::vector<std::vector<float>> storage_;
+    // Kept from step to step by each stepping thread: a fresh half megabyte would cost its page faults every step.
+    static std::vector<std::unique_ptr<float[]>>& storage() {
+        thread_local std::vector<std::unique_ptr<float[]>> tables;
+        return tables;
+    }
+
     std::vector<Work> built_;
 };
 
