@@ -153,15 +153,19 @@ struct Consts {
     }
 };
 
-// The vector loop for bfloat16 and float16 over [begin, end) in steps of Simd::W elements; returns where it
-// stopped, the scalar loop below does the rest. Simd (kernel_avx2.cpp, kernel_avx512.cpp) gives float vectors,
-// their IEEE operations, and per dtype (Simd::Brain, Simd::Half) a value rounded to the dtype (N), kept as the
-// dtype's bits so that storing it or indexing a table with it costs no second conversion. Every op and rounding
-// is the scalar loop's, so are the bits; with tables (w.tab), a function of one variable is looked up instead.
+// The vector loop for bfloat16 and float16 over [begin, end) in blocks of D::K float vectors; returns where it
+// stopped, the scalar loop below does the rest. Simd (kernel_avx2.cpp, simd_avx512.h) gives float vectors and their
+// IEEE operations, and per dtype (Simd::Brain, Simd::Half) a value rounded to the dtype (N), kept as the dtype's
+// bits so that storing it or indexing a table with it costs no second conversion, and how a block is loaded and
+// stored (bfloat16: a block's even and odd elements as two vectors, which takes one op each way). Every op and
+// rounding is the scalar loop's, so are the bits; with tables (w.tab), a function of one variable is looked up.
 template <typename Simd, typename Conv, bool Maximize, bool Decoupled, bool L2, bool Rectified>
 inline int64_t vector_range(const Work& w, const Consts<Conv>& k, int64_t begin, int64_t end) {
     using V = typename Simd::V;
     using D = std::conditional_t<std::is_same<Conv, BF16>::value, typename Simd::Brain, typename Simd::Half>;
+    using N = typename D::N;
+    constexpr int K = D::K;
+    constexpr bool native = D::native;  // D::sub subtracts in the dtype itself
     uint16_t* __restrict p = static_cast<uint16_t*>(w.param);
     const uint16_t* __restrict g = static_cast<const uint16_t*>(w.grad);
     uint16_t* __restrict m = static_cast<uint16_t*>(w.exp_avg);
@@ -172,27 +176,47 @@ inline int64_t vector_range(const Work& w, const Consts<Conv>& k, int64_t begin,
             rect = Simd::set1(k.rect), lr = Simd::set1(k.lr), lerp_coeff = Simd::set1(k.lerp_coeff),
             one = Simd::set1(1.0f);
     const float* tab = w.tab;
-    auto look = [&](Table t, typename D::N x) { return Simd::gather(tab + t * TAB_ENTRIES, D::index(x)); };
+    auto look = [&](Table t, N x) { return Simd::gather(tab + t * TAB_ENTRIES, D::index(x)); };
     int64_t i = begin;
-    for (; i + Simd::W <= end; i += Simd::W) {
-        V param = D::load(p + i);
-        V grad = D::load(g + i);
-        if (Maximize) grad = Simd::neg(grad);
-        if (Decoupled) param = r(Simd::mul(param, decay));
-        if (L2) grad = r(Simd::add(grad, r(Simd::mul(wd_r, param))));
-        const V m0 = D::load(m + i);
-        const auto ea = D::narrow(Simd::fma(lerp_coeff, Simd::sub(grad, m0), k.lerp_small ? m0 : grad));
-        const auto eas = D::narrow(Simd::fma(Simd::mul(omb2, grad), grad, r(Simd::mul(D::load(v + i), b2))));
+    for (; i + K * Simd::W <= end; i += K * Simd::W) {
+        // With D::native the param stays in the dtype (see the last op), unless L2 needs it in float.
+        V param[K], grad[K], m0[K], v0[K];
+        N param_n[K], ea[K], eas[K];
+        if constexpr (native) {
+            D::load_n(p + i, param_n);
+        } else {
+            D::load(p + i, param);
+        }
+        D::load(g + i, grad);
+        D::load(m + i, m0);
+        D::load(v + i, v0);
+        for (int j = 0; j < K; ++j) {
+            if constexpr (native) {
+                if (Decoupled) param_n[j] = D::narrow(Simd::mul(D::widen(param_n[j]), decay));
+                if (L2) param[j] = D::widen(param_n[j]);
+            } else {
+                if (Decoupled) param[j] = r(Simd::mul(param[j], decay));
+            }
+            if (Maximize) grad[j] = Simd::neg(grad[j]);
+            if (L2) grad[j] = r(Simd::add(grad[j], r(Simd::mul(wd_r, param[j]))));
+            ea[j] = D::narrow(Simd::fma(lerp_coeff, Simd::sub(grad[j], m0[j]), k.lerp_small ? m0[j] : grad[j]));
+            eas[j] = D::narrow(Simd::fma(Simd::mul(omb2, grad[j]), grad[j], r(Simd::mul(v0[j], b2))));
+            V update = tab ? look(TAB_UPDATE, ea[j]) : r(Simd::mul(r(Simd::div(D::widen(ea[j]), bc1)), lr));
+            if (Rectified) {
+                const V adaptive =
+                    tab ? look(TAB_ADAPT, eas[j])
+                        : r(Simd::mul(r(Simd::div(one, r(Simd::add(r(Simd::sqrt(D::widen(eas[j]))), eps)))), sqrt_bc2));
+                update = Simd::mul(r(Simd::mul(update, adaptive)), rect);  // rounded below
+            }
+            if constexpr (native) {
+                param_n[j] = D::sub(param_n[j], D::narrow(update));
+            } else {
+                param_n[j] = D::narrow(Simd::sub(param[j], r(update)));
+            }
+        }
         D::store(m + i, ea);
         D::store(v + i, eas);
-        V update = tab ? look(TAB_UPDATE, ea) : r(Simd::mul(r(Simd::div(D::widen(ea), bc1)), lr));
-        if (Rectified) {
-            const V adaptive =
-                tab ? look(TAB_ADAPT, eas)
-                    : r(Simd::mul(r(Simd::div(one, r(Simd::add(r(Simd::sqrt(D::widen(eas))), eps)))), sqrt_bc2));
-            update = r(Simd::mul(r(Simd::mul(update, adaptive)), rect));
-        }
-        D::store(p + i, D::narrow(Simd::sub(param, update)));
+        D::store(p + i, param_n);
     }
     return i;
 }
@@ -214,7 +238,7 @@ inline void table_range(const Work& w, int64_t begin, int64_t end) {
         uint16_t bits[Simd::W];
         for (; i + Simd::W <= end; i += Simd::W) {
             for (int j = 0; j < Simd::W; ++j) bits[j] = static_cast<uint16_t>(i + j);
-            const V x = D::load(bits);
+            const V x = D::load1(bits);
             Simd::storeu(tu + i, r(Simd::mul(r(Simd::div(x, bc1)), lr)));
             Simd::storeu(ta + i, r(Simd::mul(r(Simd::div(one, r(Simd::add(r(Simd::sqrt(x)), eps)))), sqrt_bc2)));
         }

@@ -22,36 +22,46 @@ struct Avx2 {
     static void storeu(float* a, V x) { _mm256_storeu_ps(a, x); }
     static V gather(const float* t, __m256i i) { return _mm256_i32gather_ps(t, i, 4); }
 
-    // float16 rounded: eight halves (vcvtps2ph rounds to nearest even, as PyTorch does).
+    // float16 rounded: eight halves (vcvtps2ph rounds to nearest even, as PyTorch does); a block is 8 elements.
     struct Half {
         using N = __m128i;
-        static V load(const uint16_t* a) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a))); }
+        static constexpr int K = 1;
+        static constexpr bool native = false;
+        static V load1(const uint16_t* a) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a))); }
+        static void load(const uint16_t* a, V* out) { out[0] = load1(a); }
+        static void store(uint16_t* a, const N* h) { _mm_storeu_si128(reinterpret_cast<__m128i*>(a), h[0]); }
         static N narrow(V x) { return _mm256_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
         static V widen(N h) { return _mm256_cvtph_ps(h); }
         static __m256i index(N h) { return _mm256_cvtepu16_epi32(h); }
-        static void store(uint16_t* a, N h) { _mm_storeu_si128(reinterpret_cast<__m128i*>(a), h); }
     };
-    // bfloat16 rounded: float bits rounded to nearest even in the upper half of each lane, the lower half zero
-    // (float_to_bf16 in kernel.h, without its NaN case: see Consts).
+    // bfloat16 rounded: float bits rounded to nearest even in the upper half of each lane, the lower half not yet
+    // cleared (widen clears it; a value only stored or used as an index skips that), as float_to_bf16 in kernel.h
+    // without its NaN case (see Consts). A block is 16 elements, its even ones in the first vector.
     struct Brain {
         using N = __m256i;
-        static V load(const uint16_t* a) {
+        static constexpr int K = 2;
+        static constexpr bool native = false;
+        static __m256i high() { return _mm256_set1_epi32(static_cast<int>(0xffff0000u)); }
+        static V load1(const uint16_t* a) {
             const __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a)));
             return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
+        }
+        static void load(const uint16_t* a, V* out) {
+            const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(a));
+            out[0] = _mm256_castsi256_ps(_mm256_slli_epi32(x, 16));
+            out[1] = _mm256_castsi256_ps(_mm256_and_si256(x, high()));
+        }
+        static void store(uint16_t* a, const N* b) {
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(a),
+                                _mm256_or_si256(_mm256_and_si256(b[1], high()), _mm256_srli_epi32(b[0], 16)));
         }
         static N narrow(V x) {
             const __m256i b = _mm256_castps_si256(x);
             const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(b, 16), _mm256_set1_epi32(1));
-            const __m256i rounded = _mm256_add_epi32(_mm256_add_epi32(b, _mm256_set1_epi32(0x7fff)), lsb);
-            return _mm256_and_si256(rounded, _mm256_set1_epi32(static_cast<int>(0xffff0000u)));
+            return _mm256_add_epi32(_mm256_add_epi32(b, _mm256_set1_epi32(0x7fff)), lsb);
         }
-        static V widen(N b) { return _mm256_castsi256_ps(b); }
+        static V widen(N b) { return _mm256_castsi256_ps(_mm256_and_si256(b, high())); }
         static __m256i index(N b) { return _mm256_srli_epi32(b, 16); }
-        static void store(uint16_t* a, N b) {
-            const __m256i h = _mm256_srli_epi32(b, 16);
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(a),
-                             _mm_packus_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1)));
-        }
     };
 };
 

@@ -1,58 +1,9 @@
 // The fused loop for CPUs with AVX-512 (F, BW, VL, DQ) and F16C (this file is compiled with those flags;
-// radam_fused.cpp calls it only when the CPU has them all). bfloat16 and float16 run sixteen floats at a time.
-#include <immintrin.h>
-
+// radam_fused.cpp calls it only when the CPU has them all).
 #include "kernel.h"
+#include "simd_avx512.h"
 
 namespace radam4j {
-namespace {
-
-struct Avx512 {
-    using V = __m512;
-    static constexpr int W = 16;
-    static V set1(float x) { return _mm512_set1_ps(x); }
-    static V add(V a, V b) { return _mm512_add_ps(a, b); }
-    static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
-    static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
-    static V div(V a, V b) { return _mm512_div_ps(a, b); }
-    static V sqrt(V a) { return _mm512_sqrt_ps(a); }
-    static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
-    static V neg(V a) { return _mm512_xor_ps(a, _mm512_set1_ps(-0.0f)); }
-    static void storeu(float* a, V x) { _mm512_storeu_ps(a, x); }
-    static V gather(const float* t, __m512i i) { return _mm512_i32gather_ps(i, t, 4); }
-
-    // float16 rounded: sixteen halves (vcvtps2ph rounds to nearest even, as PyTorch does).
-    struct Half {
-        using N = __m256i;
-        static V load(const uint16_t* a) { return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a))); }
-        static N narrow(V x) { return _mm512_cvtps_ph(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
-        static V widen(N h) { return _mm512_cvtph_ps(h); }
-        static __m512i index(N h) { return _mm512_cvtepu16_epi32(h); }
-        static void store(uint16_t* a, N h) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(a), h); }
-    };
-    // bfloat16 rounded: float bits rounded to nearest even in the upper half of each lane, the lower half zero
-    // (float_to_bf16 in kernel.h, without its NaN case: see Consts).
-    struct Brain {
-        using N = __m512i;
-        static V load(const uint16_t* a) {
-            const __m512i w = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(a)));
-            return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
-        }
-        static N narrow(V x) {
-            const __m512i b = _mm512_castps_si512(x);
-            const __mmask16 odd = _mm512_test_epi32_mask(b, _mm512_set1_epi32(0x10000));
-            const __m512i bias = _mm512_mask_blend_epi32(odd, _mm512_set1_epi32(0x7fff), _mm512_set1_epi32(0x8000));
-            return _mm512_and_si512(_mm512_add_epi32(b, bias), _mm512_set1_epi32(static_cast<int>(0xffff0000u)));
-        }
-        static V widen(N b) { return _mm512_castsi512_ps(b); }
-        static __m512i index(N b) { return _mm512_srli_epi32(b, 16); }
-        static void store(uint16_t* a, N b) {
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(a), _mm512_cvtepi32_epi16(_mm512_srli_epi32(b, 16)));
-        }
-    };
-};
-
-}  // namespace
 
 void run_avx512(const Work& w, int64_t begin, int64_t end) { dispatch<Avx512>(w, begin, end); }
 void tables_avx512(const Work& w, int64_t begin, int64_t end) { tables<Avx512>(w, begin, end); }

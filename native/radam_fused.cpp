@@ -8,6 +8,8 @@
 
 #include "radam_fused.h"
 
+#include <cpuid.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -25,8 +27,14 @@
 namespace radam4j {
 namespace {
 
-enum Isa : int { ISA_PORTABLE = 0, ISA_AVX2 = 1, ISA_AVX512 = 2 };
-const char* const kIsaNames[] = {"portable", "avx2+fma+f16c", "avx512"};
+enum Isa : int { ISA_PORTABLE = 0, ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_AVX512_FP16 = 3 };
+const char* const kIsaNames[] = {"portable", "avx2+fma+f16c", "avx512", "avx512+fp16"};
+
+// AVX512-FP16 (CPUID leaf 7, EDX bit 23), which GCC 12's __builtin_cpu_supports does not know.
+bool has_avx512fp16() {
+    unsigned a, b, c, d;
+    return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (d & (1u << 23)) != 0;
+}
 
 // The best instruction set this CPU runs.
 int best_isa() {
@@ -34,7 +42,7 @@ int best_isa() {
         const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
         const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-        return avx512 ? ISA_AVX512 : avx2 ? ISA_AVX2 : ISA_PORTABLE;
+        return avx512 && has_avx512fp16() ? ISA_AVX512_FP16 : avx512 ? ISA_AVX512 : avx2 ? ISA_AVX2 : ISA_PORTABLE;
     }();
     return best;
 }
@@ -48,6 +56,7 @@ int current_isa() {
 
 void run(int isa, const Work& w, int64_t begin, int64_t end) {
     switch (isa) {
+        case ISA_AVX512_FP16: run_avx512fp16(w, begin, end); break;
         case ISA_AVX512: run_avx512(w, begin, end); break;
         case ISA_AVX2: run_avx2(w, begin, end); break;
         default: run_portable(w, begin, end); break;
@@ -143,6 +152,7 @@ Pool& pool() {
 
 void build_tables(int isa, const Work& w, int64_t begin, int64_t end) {
     switch (isa) {
+        case ISA_AVX512_FP16:
         case ISA_AVX512: tables_avx512(w, begin, end); break;
         case ISA_AVX2: tables_avx2(w, begin, end); break;
         default: tables_portable(w, begin, end); break;

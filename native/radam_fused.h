@@ -51,6 +51,7 @@ void tables_avx512(const Work& w, int64_t begin, int64_t end);
 void run_portable(const Work& w, int64_t begin, int64_t end);
 void run_avx2(const Work& w, int64_t begin, int64_t end);
 void run_avx512(const Work& w, int64_t begin, int64_t end);
+void run_avx512fp16(const Work& w, int64_t begin, int64_t end);
 void stream4_avx2(float* p, const float* g, float* m, float* v, int64_t lo, int64_t hi);
 
 // Runs one step over every param of a group, on up to `threads` threads.

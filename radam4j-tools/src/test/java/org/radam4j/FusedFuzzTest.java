@@ -38,7 +38,7 @@ class FusedFuzzTest {
 
     @TestFactory
     Stream<DynamicTest> everyVariantMatchesTheForLoop() {
-        return Stream.of("portable", "avx2+fma+f16c", "avx512").map(isa -> DynamicTest.dynamicTest(isa, () -> {
+        return Stream.of("portable", "avx2+fma+f16c", "avx512", "avx512+fp16").map(isa -> DynamicTest.dynamicTest(isa, () -> {
             Assumptions.assumeTrue(List.of(FusedKernel.isas()).contains(isa), "this CPU cannot run " + isa);
             assertTrue(FusedKernel.useIsa(isa));
             try {
@@ -48,6 +48,71 @@ class FusedFuzzTest {
                 FusedKernel.useIsa(null);
             }
         }));
+    }
+
+    /**
+     * bfloat16 and float16 params big enough for the kernel's per-step tables (over 2^19 elements sharing a step),
+     * with NaN, infinities, zeros, subnormals and huge values in the grads, rectified steps and decoupled weight
+     * decay: fused equals the for-loop after every step, with the tables and without them.
+     */
+    @TestFactory
+    Stream<DynamicTest> largeReducedParamsWithAndWithoutTables() {
+        return Stream.of(ScalarType.BFloat16, ScalarType.Half).flatMap(dtype -> Stream.of(-1L, Long.MAX_VALUE)
+                .map(from -> DynamicTest.dynamicTest(dtype + (from < 0 ? " with tables" : " without tables"), () -> {
+                    long before = FusedKernel.tablesFrom(from);
+                    try (PointerScope scope = new PointerScope()) {
+                        stepLargeReducedParams(dtype);
+                    } finally {
+                        FusedKernel.tablesFrom(before);
+                    }
+                })));
+    }
+
+    private static void stepLargeReducedParams(ScalarType dtype) {
+        torch.manual_seed(21);
+        int n = 300_001;
+        List<Tensor> fusedParams = List.of(torch.randn(n).to(dtype).requires_grad_(true),
+                torch.randn(n).to(dtype).requires_grad_(true));
+        List<Tensor> loopParams = List.of(fusedParams.get(0).detach().clone().requires_grad_(true),
+                fusedParams.get(1).detach().clone().requires_grad_(true));
+        Tensor start = fusedParams.get(0).detach().clone();
+        double tiny = dtype == ScalarType.Half ? 3e-8 : 1e-39;
+        double[] specials = {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, 0.0, -0.0, tiny, -tiny, 6e4};
+        RAdamOptions.Builder common = RAdamOptions.builder().lr(0.01).betas(0.8, 0.9).weightDecay(0.1)
+                .decoupledWeightDecay(true);
+        RAdam fused = new RAdam(fusedParams, common.fused(true).build());
+        RAdam loop = new RAdam(loopParams, RAdamOptions.builder().lr(0.01).betas(0.8, 0.9).weightDecay(0.1)
+                .decoupledWeightDecay(true).foreach(false).build());
+        for (int step = 1; step <= 9; step++) {
+            for (int i = 0; i < 2; i++) {
+                Tensor g = torch.randn(n).mul(new Scalar(step == 3 ? 1e-3 : 0.5)).to(dtype);
+                for (int k = 0; k < 64; k++) {
+                    g.narrow(0, k * 4099L + step * 7L + i, 1).fill_(new Scalar(specials[(k + step) % specials.length]));
+                }
+                fusedParams.get(i).mutable_grad().put(g.clone());
+                loopParams.get(i).mutable_grad().put(g.clone());
+            }
+            fused.step();
+            loop.step();
+            for (int i = 0; i < 2; i++) {
+                ParamState f = fused.state(fusedParams.get(i));
+                ParamState l = loop.state(loopParams.get(i));
+                assertSameBits(l.expAvg(), f.expAvg(), "exp_avg " + i + " at step " + step);
+                assertSameBits(l.expAvgSq(), f.expAvgSq(), "exp_avg_sq " + i + " at step " + step);
+                assertSameBits(loopParams.get(i).detach(), fusedParams.get(i).detach(), "param " + i + " at step " + step);
+            }
+        }
+        assertTrue(torch.ne(start, fusedParams.get(0).detach()).sum().item_long() > n / 2, "the params moved");
+        assertTrue(torch.isnan(fusedParams.get(0).detach()).sum().item_long() > 0, "NaN reached the params");
+    }
+
+    /** Bit for bit, NaN for NaN (a NaN's payload is not compared, as in the fuzzer). */
+    private static void assertSameBits(Tensor expected, Tensor actual, String what) {
+        Tensor nanE = torch.isnan(expected);
+        assertTrue(torch.equal(nanE, torch.isnan(actual)), what + ": NaN in other places");
+        Tensor zero = torch.zeros_like(expected);
+        assertArrayEquals(TensorCodec.bytes(torch.where(nanE, zero, expected)),
+                TensorCodec.bytes(torch.where(nanE, zero, actual)), what);
     }
 
     /**

@@ -99,7 +99,7 @@ class FusedTest {
      */
     @TestFactory
     Stream<DynamicTest> everyVariantIsBitwise() {
-        return Stream.of("portable", "avx2+fma+f16c", "avx512").map(isa -> DynamicTest.dynamicTest(isa, () -> {
+        return Stream.of("portable", "avx2+fma+f16c", "avx512", "avx512+fp16").map(isa -> DynamicTest.dynamicTest(isa, () -> {
             Assumptions.assumeTrue(List.of(FusedKernel.isas()).contains(isa), "this CPU cannot run " + isa);
             assertTrue(FusedKernel.useIsa(isa));
             try {
