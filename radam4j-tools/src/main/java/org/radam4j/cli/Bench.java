@@ -6,6 +6,7 @@ import java.io.File;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -114,7 +115,7 @@ final class Bench {
         }
         torch.set_num_threads(threads);
         double bandwidth = Benchmarks.memoryBandwidthGbps(32_000_000, threads, 5);
-        System.out.println(String.format(Locale.ROOT, "radam4j bench: %d threads, median of %d steps after at least 3 warm-up steps and 2 s; "
+        System.out.println(String.format(Locale.ROOT, "radam4j bench: %d threads, median of at least %d steps and 1 s, after at least 3 warm-up steps and 2 s; "
                 + "fused kernel: %s", torch.get_num_threads(), steps, Benchmarks.fusedInstructionSet()));
         System.out.println(String.format(Locale.ROOT, "memory bandwidth (read 4 x 128 MB, write 3 back, no arithmetic): "
                 + "%.1f GB/s", bandwidth));
@@ -211,16 +212,19 @@ final class Bench {
                     step.run();
                 }
             }
-            double[] ms = new double[steps];
-            for (int i = 0; i < steps; i++) {
+            // At least `steps` steps and 1 s: a short row's median then spans enough of a noisy machine's time.
+            List<Double> ms = new ArrayList<>();
+            long measureUntil = System.nanoTime() + 1_000_000_000L;
+            while (ms.size() < steps || System.nanoTime() < measureUntil) {
                 long t0 = System.nanoTime();
                 try (PointerScope s = new PointerScope()) {
                     step.run();
                 }
-                ms[i] = (System.nanoTime() - t0) / 1e6;
+                ms.add((System.nanoTime() - t0) / 1e6);
             }
-            Arrays.sort(ms);
-            return steps % 2 == 1 ? ms[steps / 2] : (ms[steps / 2 - 1] + ms[steps / 2]) / 2;
+            Collections.sort(ms);
+            int n = ms.size();
+            return n % 2 == 1 ? ms.get(n / 2) : (ms.get(n / 2 - 1) + ms.get(n / 2)) / 2;
         }
     }
 }
