@@ -1,7 +1,8 @@
-// The fused RAdam loop itself, as templates, included by kernel_portable.cpp, kernel_avx2.cpp and
-// kernel_avx512.cpp: the same source compiled for any x86-64, for AVX2/FMA/F16C and for AVX-512, so that each
-// build vectorises for its instruction set (the anonymous namespace gives each file its own copy). float32 and
-// float64 are vectorised by the compiler; bfloat16 and float16 by vector_range through the build's Simd type.
+// The fused RAdam loop itself, as templates, included by kernel_portable.cpp, kernel_avx2.cpp, kernel_avx512.cpp
+// and kernel_avx512fp16.cpp: the same source compiled for any x86-64, for AVX2/FMA/F16C, for AVX-512 and for
+// AVX-512 with AVX512-FP16, so that each build vectorises for its instruction set (the anonymous namespace gives
+// each file its own copy). float32 and float64 are vectorised by the compiler; bfloat16 and float16 by
+// vector_range through the build's Simd type, and table_range fills the per-step tables (radam_fused.h's Work).
 //
 // float32 and float64 follow PyTorch's for-loop op for op, with fused multiply-adds exactly where libtorch's
 // vectorised kernels use them (lerp, add with alpha, addcmul) and nowhere else (the build turns contraction
@@ -145,8 +146,10 @@ struct Consts {
         // PyTorch's lerp: start + w * (end - start) for w < 0.5, else end + (w - 1) * (end - start), each one fma.
         // A NaN constant as the default NaN: then every NaN in the vector loops has the low 16 bits of its float
         // zero, as loaded bfloat16 values do, so rounding to bfloat16 needs no NaN case (NaN stays NaN).
-        for (C* c : {&omb1, &b2, &omb2, &eps, &wd, &wd_r, &decay, &bc1, &sqrt_bc2, &rect, &lr}) {
-            if (*c != *c) *c = std::numeric_limits<C>::quiet_NaN();
+        if (Conv::reduced) {
+            for (C* c : {&omb1, &b2, &omb2, &eps, &wd, &wd_r, &decay, &bc1, &sqrt_bc2, &rect, &lr}) {
+                if (*c != *c) *c = std::numeric_limits<C>::quiet_NaN();
+            }
         }
         lerp_small = omb1 < C(0.5);
         lerp_coeff = lerp_small ? omb1 : omb1 - C(1);

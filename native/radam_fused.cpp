@@ -3,8 +3,9 @@
 // The per-param scalars (bias corrections, rect, step sizes) come from Java, computed in double by the same
 // code as the other paths (StepScalars); this file only streams the tensors. float32 and float64 are computed
 // in their own precision; bfloat16 and float16 are loaded into float, computed, and rounded back to nearest
-// even; complex64 arrives as its float32 real view. The variant (portable, AVX2/FMA/F16C, AVX-512) is chosen at
-// run time from what the CPU has, so a CPU without AVX2 runs the portable variant instead of faulting.
+// even; complex64 arrives as its float32 real view. The variant (portable, AVX2/FMA/F16C, AVX-512, AVX-512 with
+// AVX512-FP16) is chosen at run time from what the CPU has, so a CPU without AVX2 runs the portable variant
+// instead of faulting.
 
 #include "radam_fused.h"
 
@@ -169,6 +170,7 @@ class Tables {
 public:
 
     Tables(std::vector<Work>& work, int isa, int threads) {
+        if (isa == ISA_PORTABLE) return;  // its scalar loop computes
         std::vector<size_t> keys;  // the first work of each key
         std::vector<int64_t> sizes;
         std::vector<int> key_of(work.size(), -1);

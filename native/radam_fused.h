@@ -47,7 +47,7 @@ void tables_portable(const Work& w, int64_t begin, int64_t end);
 void tables_avx2(const Work& w, int64_t begin, int64_t end);
 void tables_avx512(const Work& w, int64_t begin, int64_t end);
 
-// The loop over elements [begin, end) of one param: the portable build and the AVX2/FMA build of the same code.
+// The loop over elements [begin, end) of one param: each build of the same code (see kernel.h).
 void run_portable(const Work& w, int64_t begin, int64_t end);
 void run_avx2(const Work& w, int64_t begin, int64_t end);
 void run_avx512(const Work& w, int64_t begin, int64_t end);
@@ -65,7 +65,7 @@ double stream_gbps(int64_t n, int threads, int reps);
 // negative value restores the default); returns the previous setting. For tests: 0 tables every such param.
 int64_t tables_from(int64_t elements);
 
-// The instruction set the kernel runs with: "portable", "avx2+fma+f16c" or "avx512".
+// The instruction set the kernel runs with: "portable", "avx2+fma+f16c", "avx512" or "avx512+fp16".
 const char* isa();
 
 // The instruction sets this CPU can run, from the most portable to the best.

@@ -94,8 +94,8 @@ class FusedTest {
     }
 
     /**
-     * Every variant of the kernel (portable; AVX2/FMA/F16C; AVX-512) gives the for-loop's bits on the golden
-     * for-loop cases. A variant this CPU cannot run is skipped here, not passed.
+     * Every variant of the kernel (portable; AVX2/FMA/F16C; AVX-512; AVX-512 with FP16) gives the for-loop's bits
+     * on the golden for-loop cases. A variant this CPU cannot run is skipped here, not passed.
      */
     @TestFactory
     Stream<DynamicTest> everyVariantIsBitwise() {

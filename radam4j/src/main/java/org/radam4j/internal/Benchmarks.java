@@ -25,7 +25,10 @@ public final class Benchmarks {
         return FusedKernel.streamGbps(n, threads, reps);
     }
 
-    /** The variant of the fused kernel in use: {@code portable}, {@code avx2+fma+f16c} or {@code avx512}. */
+    /**
+     * The variant of the fused kernel in use: {@code portable}, {@code avx2+fma+f16c}, {@code avx512} or
+     * {@code avx512+fp16}.
+     */
     public static String fusedInstructionSet() {
         requireKernel();
         return FusedKernel.isa();

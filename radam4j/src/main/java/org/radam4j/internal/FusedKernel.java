@@ -76,7 +76,10 @@ public final class FusedKernel {
      */
     public static native boolean useIsa(String name);
 
-    /** The variants this CPU can run, from the most portable to the best: {@code portable}, {@code avx2+fma+f16c}, {@code avx512}. */
+    /**
+     * The variants this CPU can run, from the most portable to the best: {@code portable}, {@code avx2+fma+f16c},
+     * {@code avx512}, {@code avx512+fp16}.
+     */
     public static native String[] isas();
 
     /** The variant the kernel runs now. */
