@@ -18,11 +18,13 @@
 #include <condition_variable>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <system_error>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 namespace radam4j {
@@ -168,22 +170,22 @@ std::atomic<int64_t> tables_threshold{kTablesFrom};
 
 class Tables {
 public:
-
     Tables(std::vector<Work>& work, int isa, int threads) {
         if (isa == ISA_PORTABLE) return;  // its scalar loop computes
         std::vector<size_t> keys;  // the first work of each key
         std::vector<int64_t> sizes;
         std::vector<int> key_of(work.size(), -1);
+        std::map<std::tuple<int, uint64_t, uint64_t>, int> index;
         for (size_t i = 0; i < work.size(); ++i) {
             if (work[i].dtype != DTYPE_BFLOAT16 && work[i].dtype != DTYPE_FLOAT16) continue;
-            size_t k = 0;
-            while (k < keys.size() && !same(work[keys[k]], work[i])) ++k;
-            if (k == keys.size()) {
+            const auto found = index.emplace(key(work[i]), static_cast<int>(keys.size()));
+            if (found.second) {
                 keys.push_back(i);
                 sizes.push_back(0);
             }
+            const int k = found.first->second;
             sizes[k] += work[i].numel;
-            key_of[i] = static_cast<int>(k);
+            key_of[i] = k;
         }
         std::vector<int> slot(keys.size(), -1);
         const int64_t worth = tables_threshold.load();
@@ -211,9 +213,12 @@ public:
     }
 
 private:
-    static bool same(const Work& a, const Work& b) {
-        return a.dtype == b.dtype && std::memcmp(&a.ps.bc1, &b.ps.bc1, sizeof(double)) == 0 &&
-               std::memcmp(&a.ps.sqrt_bc2, &b.ps.sqrt_bc2, sizeof(double)) == 0;
+    // What the tables depend on besides the group's options: the dtype and the bits of bc1 and sqrt(bc2).
+    static std::tuple<int, uint64_t, uint64_t> key(const Work& w) {
+        uint64_t bc1, sqrt_bc2;
+        std::memcpy(&bc1, &w.ps.bc1, sizeof bc1);
+        std::memcpy(&sqrt_bc2, &w.ps.sqrt_bc2, sizeof sqrt_bc2);
+        return {w.dtype, bc1, sqrt_bc2};
     }
 
     // Kept from step to step by each stepping thread: a fresh half megabyte would cost its page faults every step.
