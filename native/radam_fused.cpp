@@ -34,7 +34,7 @@ enum Isa : int { ISA_PORTABLE = 0, ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_AVX512_FP16
 const char* const kIsaNames[] = {"portable", "avx2+fma+f16c", "avx512", "avx512+fp16"};
 
 // AVX512-FP16 (CPUID leaf 7, EDX bit 23), which GCC 12's __builtin_cpu_supports does not know.
-bool has_avx512fp16() {
+[[maybe_unused]] bool has_avx512fp16() {
     unsigned a, b, c, d;
     return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (d & (1u << 23)) != 0;
 }
@@ -45,7 +45,10 @@ int best_isa() {
         const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
         const bool avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                             __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq");
-        return avx512 && has_avx512fp16() ? ISA_AVX512_FP16 : avx512 ? ISA_AVX512 : avx2 ? ISA_AVX2 : ISA_PORTABLE;
+#ifdef RADAM4J_AVX512FP16
+        if (avx512 && has_avx512fp16()) return ISA_AVX512_FP16;
+#endif
+        return avx512 ? ISA_AVX512 : avx2 ? ISA_AVX2 : ISA_PORTABLE;
     }();
     return best;
 }
@@ -59,7 +62,9 @@ int current_isa() {
 
 void run(int isa, const Work& w, int64_t begin, int64_t end) {
     switch (isa) {
+#ifdef RADAM4J_AVX512FP16
         case ISA_AVX512_FP16: run_avx512fp16(w, begin, end); break;
+#endif
         case ISA_AVX512: run_avx512(w, begin, end); break;
         case ISA_AVX2: run_avx2(w, begin, end); break;
         default: run_portable(w, begin, end); break;
