@@ -173,67 +173,60 @@ void build_tables(int isa, const Work& w, int64_t begin, int64_t end) {
 constexpr int64_t kTablesFrom = 1 << 19;
 std::atomic<int64_t> tables_threshold{kTablesFrom};
 
-class Tables {
-public:
-    Tables(std::vector<Work>& work, int isa, int threads) {
-        if (isa == ISA_PORTABLE) return;  // its scalar loop computes
-        std::vector<size_t> keys;  // the first work of each key
-        std::vector<int64_t> sizes;
-        std::vector<int> key_of(work.size(), -1);
-        std::map<std::tuple<int, uint64_t, uint64_t>, int> index;
-        for (size_t i = 0; i < work.size(); ++i) {
-            if (work[i].dtype != DTYPE_BFLOAT16 && work[i].dtype != DTYPE_FLOAT16) continue;
-            const auto found = index.emplace(key(work[i]), static_cast<int>(keys.size()));
-            if (found.second) {
-                keys.push_back(i);
-                sizes.push_back(0);
-            }
-            const int k = found.first->second;
-            sizes[k] += work[i].numel;
-            key_of[i] = k;
-        }
-        std::vector<int> slot(keys.size(), -1);
-        const int64_t worth = tables_threshold.load();
-        for (size_t k = 0; k < keys.size(); ++k) {
-            if (sizes[k] < worth || sizes[k] == 0) continue;
-            slot[k] = static_cast<int>(built_.size());
-            if (storage().size() == built_.size()) {
-                storage().emplace_back(new float[TAB_COUNT * TAB_ENTRIES]);
-            }
-            Work t = work[keys[k]];
-            t.tab = storage()[built_.size()].get();
-            built_.push_back(t);
-        }
-        if (built_.empty()) return;
-        constexpr int64_t kPart = 8192;
-        const int64_t parts = TAB_ENTRIES / kPart;
-        pool().run(threads, parts * static_cast<int64_t>(built_.size()), [&](int64_t c) {
-            build_tables(isa, built_[c / parts], (c % parts) * kPart, (c % parts + 1) * kPart);
-        });
-        for (size_t i = 0; i < work.size(); ++i) {
-            if (key_of[i] >= 0 && slot[key_of[i]] >= 0) {
-                work[i].tab = built_[slot[key_of[i]]].tab;
-            }
-        }
-    }
+// What the tables depend on besides the group's options: the dtype and the bits of bc1 and sqrt(bc2).
+std::tuple<int, uint64_t, uint64_t> table_key(const Work& w) {
+    uint64_t bc1, sqrt_bc2;
+    std::memcpy(&bc1, &w.ps.bc1, sizeof bc1);
+    std::memcpy(&sqrt_bc2, &w.ps.sqrt_bc2, sizeof sqrt_bc2);
+    return {w.dtype, bc1, sqrt_bc2};
+}
 
-private:
-    // What the tables depend on besides the group's options: the dtype and the bits of bc1 and sqrt(bc2).
-    static std::tuple<int, uint64_t, uint64_t> key(const Work& w) {
-        uint64_t bc1, sqrt_bc2;
-        std::memcpy(&bc1, &w.ps.bc1, sizeof bc1);
-        std::memcpy(&sqrt_bc2, &w.ps.sqrt_bc2, sizeof sqrt_bc2);
-        return {w.dtype, bc1, sqrt_bc2};
-    }
+// The tables' memory, kept from step to step by each stepping thread: a fresh half megabyte would cost its page
+// faults every step.
+std::vector<std::unique_ptr<float[]>>& table_storage() {
+    thread_local std::vector<std::unique_ptr<float[]>> tables;
+    return tables;
+}
 
-    // Kept from step to step by each stepping thread: a fresh half megabyte would cost its page faults every step.
-    static std::vector<std::unique_ptr<float[]>>& storage() {
-        thread_local std::vector<std::unique_ptr<float[]>> tables;
-        return tables;
+// Builds the tables each key of `work` is worth and points its works at them.
+void attach_tables(std::vector<Work>& work, int isa, int threads) {
+    if (isa == ISA_PORTABLE) return;  // its scalar loop computes
+    std::vector<size_t> first;  // the first work of each key
+    std::vector<int64_t> sizes;
+    std::vector<int> key_of(work.size(), -1);
+    std::map<std::tuple<int, uint64_t, uint64_t>, int> keys;
+    for (size_t i = 0; i < work.size(); ++i) {
+        if (work[i].dtype != DTYPE_BFLOAT16 && work[i].dtype != DTYPE_FLOAT16) continue;
+        const auto found = keys.emplace(table_key(work[i]), static_cast<int>(first.size()));
+        if (found.second) {
+            first.push_back(i);
+            sizes.push_back(0);
+        }
+        key_of[i] = found.first->second;
+        sizes[key_of[i]] += work[i].numel;
     }
-
-    std::vector<Work> built_;
-};
+    const int64_t worth = tables_threshold.load();
+    std::vector<Work> built;
+    std::vector<int> slot(first.size(), -1);
+    for (size_t k = 0; k < first.size(); ++k) {
+        if (sizes[k] < worth || sizes[k] == 0) continue;
+        if (table_storage().size() == built.size()) {
+            table_storage().emplace_back(new float[TAB_COUNT * TAB_ENTRIES]);
+        }
+        slot[k] = static_cast<int>(built.size());
+        built.push_back(work[first[k]]);
+        built.back().tab = table_storage()[slot[k]].get();
+    }
+    if (built.empty()) return;
+    constexpr int64_t kPart = 8192;
+    const int64_t parts = TAB_ENTRIES / kPart;
+    pool().run(threads, parts * static_cast<int64_t>(built.size()), [&](int64_t c) {
+        build_tables(isa, built[c / parts], (c % parts) * kPart, (c % parts + 1) * kPart);
+    });
+    for (size_t i = 0; i < work.size(); ++i) {
+        if (key_of[i] >= 0 && slot[key_of[i]] >= 0) work[i].tab = built[slot[key_of[i]]].tab;
+    }
+}
 
 }  // namespace
 
@@ -262,7 +255,7 @@ std::vector<std::string> isas() {
 void fused_step(const std::vector<Work>& given, int threads) {
     const int isa = current_isa();
     std::vector<Work> work(given);
-    const Tables tables(work, isa, threads);
+    attach_tables(work, isa, threads);
     // Chunks of about kChunk elements: a large param is cut into several, small params share one, so that
     // many small params cost one task each chunk rather than one each.
     constexpr int64_t kChunk = 1 << 16;

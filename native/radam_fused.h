@@ -33,7 +33,7 @@ struct Work {
     ParamScalars ps;
     const GroupScalars* gs;
     // bfloat16 and float16 only, or null: the step's functions of one variable, as tables indexed by the 16 bits
-    // of that variable (see Tables in radam_fused.cpp), rounded after each op: the same bits as computing them.
+    // of that variable (see attach_tables in radam_fused.cpp), rounded after each op: the same bits as computing them.
     // TAB_UPDATE: exp_avg -> (exp_avg / bc1) * lr; TAB_ADAPT: exp_avg_sq -> (1 / (sqrt(exp_avg_sq) + eps)) *
     // sqrt(bc2). (Tables for the one-op functions, such as exp_avg_sq * beta2, measured slower than computing.)
     const float* tab = nullptr;
