@@ -21,7 +21,19 @@ public final class Main {
             usage();
             System.exit(2);
         }
-        Libtorch.load();
+        if (List.of("help", "--help", "-h").contains(args[0])) {
+            usage();
+            System.exit(0);
+        }
+        if (args[0].equals("doctor")) {
+            System.exit(Doctor.run(List.of(args).subList(1, args.length)));
+        }
+        try {
+            Libtorch.load();
+        } catch (IllegalStateException e) {
+            System.err.println("radam4j: " + e.getMessage());
+            System.exit(1);
+        }
         int rc = switch (args[0]) {
             case "parity" -> parity(List.of(args).subList(1, args.length));
             case "demo" -> Demo.run(List.of(args).subList(1, args.length));
@@ -34,10 +46,6 @@ public final class Main {
             case "checkpoint" -> Checkpoint.run(List.of(args).subList(1, args.length));
             case "launch" -> Launch.run(List.of(args).subList(1, args.length));
             case "dist-bench" -> DistBench.run(List.of(args).subList(1, args.length));
-            case "help", "--help", "-h" -> {
-                usage();
-                yield 0;
-            }
             default -> {
                 System.err.println("radam4j: unknown command '" + args[0] + "'");
                 usage();
@@ -50,6 +58,8 @@ public final class Main {
     private static void usage() {
         System.err.println("""
                 usage: scripts/radam4j <command> [options]
+                  doctor                     Java, the libtorch build on the class path, CUDA and cuDNN, GPUs, the fused
+                                             kernel's variant, Python with torch; exit 1 when the build lacks something
                   demo                       train a small network with RAdam and compare its losses with PyTorch's
                   bench [--json FILE] [--rows 200x4096,...] [--impl forloop,foreach,fused,libtorch_adam] [--steps N] [--threads T] [--isa portable|avx2+fma+f16c|avx512]
                                              median step time per path, effective GB/s and ratios

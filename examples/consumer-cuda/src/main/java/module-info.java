@@ -1,0 +1,4 @@
+/** An application on libtorch's CUDA build. */
+module org.radam4j.example.cuda {
+    requires org.radam4j;
+}
