@@ -27,7 +27,7 @@ final class ForLoopRAdam {
 
     static void step(GroupTensors t, RAdamOptions o) {
         try (PointerScope group = new PointerScope()) {
-            Tensor lr = o.lrIsTensor() ? squeezed(o.lrTensor()) : null;
+            Tensor lr = StepScalars.lrTensor(o);
             Consts c = new Consts(o);
             for (int i = 0; i < t.size(); i++) {
                 Tensor stepT = t.stateSteps().get(i);
@@ -69,7 +69,7 @@ final class ForLoopRAdam {
             oneMinusBeta2 = new Scalar(1 - o.beta2());
             eps = new Scalar(o.eps());
             lr = o.lrIsTensor() ? null : new Scalar(o.lr());
-            decay = o.lrIsTensor() ? null : new Scalar(decayFactor(o));
+            decay = o.lrIsTensor() ? null : new Scalar(StepScalars.decayFactor(o));
             weightDecay = new Scalar(o.weightDecay());
         }
 
@@ -85,27 +85,9 @@ final class ForLoopRAdam {
         }
     }
 
-    /**
-     * The decoupled decay factor {@code 1 - lr * weight_decay} for a tensor lr, as PyTorch computes it: 0-dim
-     * tensor ops in lr's dtype (float32 for a float32 lr, whatever the params' dtype).
-     */
+    /** The decoupled decay factor for a tensor lr, as {@link StepScalars#decayFactor} computes it. */
     private static Tensor decay(Tensor lr, Scalar weightDecay, Scalar one) {
-        return rsub(lr.mul(weightDecay), one);
-    }
-
-    /** The decoupled decay factor as a double: in double for a double lr, else {@link #decay}'s value. */
-    static double decayFactor(RAdamOptions o) {
-        if (!o.lrIsTensor()) {
-            return 1 - o.lr() * o.weightDecay();
-        }
-        try (PointerScope scope = new PointerScope()) {
-            return decay(squeezed(o.lrTensor()), new Scalar(o.weightDecay()), new Scalar(1L)).item_double();
-        }
-    }
-
-    /** PyTorch's {@code _to_scalar(lr)}: a 1-element tensor lr becomes a 0-dim view. */
-    static Tensor squeezed(Tensor lr) {
-        return lr.dim() != 0 ? lr.squeeze() : lr;
+        return StepScalars.decay(lr, weightDecay, one);
     }
 
     /**
@@ -117,7 +99,7 @@ final class ForLoopRAdam {
         Tensor bc1 = rsub(pow(new Scalar(o.beta1()), step), new Scalar(1L));
         Tensor bc2 = rsub(pow(new Scalar(o.beta2()), step), new Scalar(1L));
         Tensor biasCorrected = expAvg.div(bc1);
-        double rhoInf = 2 / (1 - o.beta2()) - 1;
+        double rhoInf = StepScalars.rhoInf(o.beta2());
         Tensor rhoT = rsub(step.mul(new Scalar(2L)).mul(pow(new Scalar(o.beta2()), step)).div(bc2), new Scalar(rhoInf));
         Tensor rect = pow(rhoT.sub(new Scalar(4L)).mul(rhoT.sub(new Scalar(2L))).mul(new Scalar(rhoInf))
                 .div(rhoT.mul(new Scalar((rhoInf - 4) * (rhoInf - 2)))), new Scalar(0.5));

@@ -37,7 +37,7 @@ final class ForeachRAdam {
 
     static void step(GroupTensors t, RAdamOptions o) {
         try (PointerScope scope = new PointerScope()) {
-            Tensor lr = o.lrIsTensor() ? ForLoopRAdam.squeezed(o.lrTensor()) : null;
+            Tensor lr = StepScalars.lrTensor(o);
             for (List<Integer> idx : groupByDeviceAndDtype(t.params())) {
                 stepGroup(pick(t.params(), idx), pick(t.grads(), idx), pick(t.expAvgs(), idx), pick(t.expAvgSqs(), idx),
                         pick(t.stateSteps(), idx), o, lr);
@@ -105,7 +105,7 @@ final class ForeachRAdam {
         if (wd != 0) {
             if (o.decoupledWeightDecay()) {
                 if (lr != null) {
-                    ForeachOps.MUL_TENSOR_.call(p, tensor(rsub(lr.mul(new Scalar(wd)), new Scalar(1L))));
+                    ForeachOps.MUL_TENSOR_.call(p, tensor(StepScalars.decay(lr, new Scalar(wd), new Scalar(1L))));
                 } else {
                     ForeachOps.MUL_SCALAR_.call(p, scalar(1 - o.lr() * wd));
                 }
@@ -155,7 +155,7 @@ final class ForeachRAdam {
 
     /** {@code rho_t} per param as foreach tensor ops on the steps' device (PyTorch's capturable branch). */
     private static List<Tensor> capturableRhoT(List<Tensor> steps, double beta2) {
-        double rhoInf = 2 / (1 - beta2) - 1;
+        double rhoInf = StepScalars.rhoInf(beta2);
         List<Tensor> oneMinusPow = pow(beta2, steps);
         ForeachOps.NEG_.call(tensors(oneMinusPow));
         ForeachOps.ADD_SCALAR_.call(tensors(oneMinusPow), scalar(1L));
@@ -173,7 +173,7 @@ final class ForeachRAdam {
      * {@code rect = where(rho_t > 5, sqrt(...), 0)} and {@code unrect = where(rect > 0, 0, 1)}.
      */
     private static List<List<Tensor>> capturableStepSizes(List<Tensor> rhoT, List<Tensor> steps, RAdamOptions o, Tensor lr) {
-        double rhoInf = 2 / (1 - o.beta2()) - 1;
+        double rhoInf = StepScalars.rhoInf(o.beta2());
         List<Tensor> num = ForeachOps.list(ForeachOps.SUB_SCALAR.callForTensors(tensors(rhoT), scalar(4L)));
         List<Tensor> sub2 = ForeachOps.list(ForeachOps.SUB_SCALAR.callForTensors(tensors(rhoT), scalar(2L)));
         ForeachOps.MUL_LIST_.call(tensors(num), tensors(sub2));

@@ -7,6 +7,7 @@ import org.radam4j.internal.Dtypes;
 import static org.bytedeco.pytorch.global.torch.promote_types;
 
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,8 +24,8 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 /**
  * The fused path (radam4j's own; PyTorch has no fused RAdam): one native pass per param over its four tensors,
  * multithreaded over {@code torch.get_num_threads()} threads, with the per-param step sizes computed here in
- * double by {@link StepScalars}. Params it cannot take (see {@link #takes}) are stepped by the for-loop path
- * instead, so the fused path's bits are the for-loop's wherever it runs.
+ * double by {@link StepScalars}. {@link StepPlan} gives the params it cannot take (see {@link #takes}) to the
+ * for-loop path instead, so the fused path's bits are the for-loop's wherever it runs.
  */
 final class FusedRAdam {
 
@@ -62,47 +63,47 @@ final class FusedRAdam {
         return pf.cpu() && pf.numel() > 0 && pf.contiguous() && slot.contiguous && g.is_contiguous();
     }
 
+    /** Steps the batch, every param of which {@link #takes}, one kernel call per dtype. */
     static void step(GroupTensors t, RAdamOptions o) {
-        List<Integer> fallback = new ArrayList<>();
         Map<ScalarType, List<Integer>> byDtype = new LinkedHashMap<>();
-        Slot[] slots = new Slot[t.size()];
-        boolean[] taken = new boolean[t.size()];
-        PerParam.forEach(t.size(), i -> {
-            slots[i] = Slot.of(t.states().get(i));
-            taken[i] = takes(t.facts().get(i), t.grads().get(i), slots[i], o);
-        });
         for (int i = 0; i < t.size(); i++) {
-            if (taken[i]) {
-                byDtype.computeIfAbsent(t.facts().get(i).dtype(), k -> new ArrayList<>()).add(i);
-            } else {
-                fallback.add(i);
-            }
-        }
-        if (!fallback.isEmpty()) {
-            ForLoopRAdam.step(pick(t, fallback), o);
+            byDtype.computeIfAbsent(t.facts().get(i).dtype(), k -> new ArrayList<>()).add(i);
         }
         for (Map.Entry<ScalarType, List<Integer>> e : byDtype.entrySet()) {
             try (PointerScope scope = new PointerScope()) {
-                run(t, slots, e.getValue(), e.getKey(), o);
+                run(t, e.getValue(), e.getKey(), o);
             }
         }
     }
 
-    private static GroupTensors pick(GroupTensors t, List<Integer> idx) {
-        List<Tensor> p = new ArrayList<>(), g = new ArrayList<>(), m = new ArrayList<>(), v = new ArrayList<>(),
-                s = new ArrayList<>();
-        List<ParamFacts> f = new ArrayList<>();
-        List<ParamState> st = new ArrayList<>();
-        for (int i : idx) {
-            p.add(t.params().get(i));
-            g.add(t.grads().get(i));
-            m.add(t.expAvgs().get(i));
-            v.add(t.expAvgSqs().get(i));
-            s.add(t.stateSteps().get(i));
-            f.add(t.facts().get(i));
-            st.add(t.states().get(i));
+    /**
+     * An optimizer's cache of {@link Slot}s, one per state, reused while the state's tensors are unchanged. Owned
+     * by the optimizer, cleared when its state is replaced.
+     */
+    static final class Slots {
+        private final Map<ParamState, Slot> cache = new IdentityHashMap<>();
+
+        /** The slot of each state, read again where any of its tensors changed since. */
+        Slot[] of(List<ParamState> states) {
+            Slot[] slots = new Slot[states.size()];
+            PerParam.forEach(slots.length, i -> {
+                ParamState s = states.get(i);
+                Slot slot = cache.get(s);
+                if (slot == null || slot.mVersion != s.expAvg()._version() || slot.vVersion != s.expAvgSq()._version()
+                        || slot.stepVersion != s.step()._version()) {
+                    slot = new Slot(s);
+                }
+                slots[i] = slot;
+            });
+            for (int i = 0; i < slots.length; i++) {
+                cache.put(states.get(i), slots[i]);
+            }
+            return slots;
         }
-        return new GroupTensors(p, g, m, v, s, f, st);
+
+        void clear() {
+            cache.clear();
+        }
     }
 
     /**
@@ -151,17 +152,6 @@ final class FusedRAdam {
             }
         }
 
-        /** The state's slot, read again when any of its tensors changed since. */
-        static Slot of(ParamState s) {
-            Slot slot = s.fusedSlot;
-            if (slot == null || slot.mVersion != s.expAvg()._version() || slot.vVersion != s.expAvgSq()._version()
-                    || slot.stepVersion != s.step()._version()) {
-                slot = new Slot(s);
-                s.fusedSlot = slot;
-            }
-            return slot;
-        }
-
         /** The step count after this step. */
         double next(Tensor stepTensor) {
             return switch (stepKind) {
@@ -195,7 +185,7 @@ final class FusedRAdam {
     }
 
     /** Steps the params {@code idx}, all of dtype {@code type}, in one kernel call; complex64 as its float32 real view. */
-    private static void run(GroupTensors t, Slot[] slots, List<Integer> idx, ScalarType type, RAdamOptions o) {
+    private static void run(GroupTensors t, List<Integer> idx, ScalarType type, RAdamOptions o) {
         int n = idx.size();
         long[] p = new long[n];
         long[] g = new long[n];
@@ -213,7 +203,7 @@ final class FusedRAdam {
         boolean complex = type == ScalarType.ComplexFloat;
         PerParam.forEach(n, k -> {
             int i = idx.get(k);
-            Slot slot = slots[i];
+            Slot slot = t.slots().get(i);
             nextSteps[k] = slot.next(t.stateSteps().get(i));
             p[k] = t.params().get(i).data_ptr().address();
             g[k] = t.grads().get(i).data_ptr().address();
@@ -235,13 +225,13 @@ final class FusedRAdam {
             rect[k] = s.rect();
         }
         FusedKernel.step(new FusedKernel.GroupScalars(lr, o.beta1(), o.beta2(), o.eps(), o.weightDecay(),
-                        ForLoopRAdam.decayFactor(o), o.decoupledWeightDecay(), o.maximize()),
+                        StepScalars.decayFactor(o), o.decoupledWeightDecay(), o.maximize()),
                 new FusedKernel.ParamBatch(code(type), p, g, m, v, numel, bc1, sqrtBc2, rect, rectified, steps, stepKinds,
                         nextSteps),
                 torch.get_num_threads());
         for (int k = 0; k < n; k++) {
             int i = idx.get(k);
-            slots[i].commit(t.stateSteps().get(i), nextSteps[k]);
+            t.slots().get(i).commit(t.stateSteps().get(i), nextSteps[k]);
         }
     }
 }

@@ -6,23 +6,57 @@ import java.util.List;
 import org.bytedeco.pytorch.Tensor;
 
 /**
- * The tensors of one param group that take part in a step (the params that have a gradient), lined up by
- * index as PyTorch's {@code _init_group} lines them up for its functional {@code radam(...)}, with each param's
- * {@link ParamFacts} and {@link ParamState} (for the fused path's cached view of it).
+ * The tensors of one batch of a param group (params that have a gradient), lined up by index as PyTorch's
+ * {@code _init_group} lines them up for its functional {@code radam(...)}, with each param's {@link ParamFacts}
+ * and, for a fused batch, the kernel's view of each state ({@link FusedRAdam.Slot}; empty for the other paths).
  */
 record GroupTensors(List<Tensor> params, List<Tensor> grads, List<Tensor> expAvgs, List<Tensor> expAvgSqs,
-        List<Tensor> stateSteps, List<ParamFacts> facts, List<ParamState> states) {
+        List<Tensor> stateSteps, List<ParamFacts> facts, List<FusedRAdam.Slot> slots) {
 
-    /** The group's tensors with their facts read now and states made of the given tensors (tests, replays). */
+    /** The batch of {@code params} with their states, in order. */
+    static GroupTensors of(List<Tensor> params, List<Tensor> grads, List<ParamFacts> facts, List<ParamState> states) {
+        List<Tensor> m = new ArrayList<>(states.size());
+        List<Tensor> v = new ArrayList<>(states.size());
+        List<Tensor> s = new ArrayList<>(states.size());
+        for (ParamState st : states) {
+            m.add(st.expAvg());
+            v.add(st.expAvgSq());
+            s.add(st.step());
+        }
+        return new GroupTensors(params, grads, m, v, s, facts, List.of());
+    }
+
+    /** The group's tensors with their facts read now (tests, replays that drive a path directly). */
     static GroupTensors of(List<Tensor> params, List<Tensor> grads, List<Tensor> expAvgs, List<Tensor> expAvgSqs,
             List<Tensor> stateSteps) {
         List<ParamFacts> facts = new ArrayList<>();
-        List<ParamState> states = new ArrayList<>();
-        for (int i = 0; i < params.size(); i++) {
-            facts.add(ParamFacts.of(params.get(i)));
-            states.add(new ParamState(stateSteps.get(i), expAvgs.get(i), expAvgSqs.get(i)));
+        for (Tensor p : params) {
+            facts.add(ParamFacts.of(p));
         }
-        return new GroupTensors(params, grads, expAvgs, expAvgSqs, stateSteps, facts, states);
+        return new GroupTensors(params, grads, expAvgs, expAvgSqs, stateSteps, facts, List.of());
+    }
+
+    /** The params {@code idx} of this batch, with the fused path's {@code slots} of the whole batch, or none. */
+    GroupTensors pick(List<Integer> idx, FusedRAdam.Slot[] slots) {
+        List<Tensor> p = new ArrayList<>(idx.size());
+        List<Tensor> g = new ArrayList<>(idx.size());
+        List<Tensor> m = new ArrayList<>(idx.size());
+        List<Tensor> v = new ArrayList<>(idx.size());
+        List<Tensor> s = new ArrayList<>(idx.size());
+        List<ParamFacts> f = new ArrayList<>(idx.size());
+        List<FusedRAdam.Slot> sl = new ArrayList<>(slots == null ? 0 : idx.size());
+        for (int i : idx) {
+            p.add(params.get(i));
+            g.add(grads.get(i));
+            m.add(expAvgs.get(i));
+            v.add(expAvgSqs.get(i));
+            s.add(stateSteps.get(i));
+            f.add(facts.get(i));
+            if (slots != null) {
+                sl.add(slots[i]);
+            }
+        }
+        return new GroupTensors(p, g, m, v, s, f, sl);
     }
 
     int size() {

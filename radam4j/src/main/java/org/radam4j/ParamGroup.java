@@ -1,10 +1,13 @@
 package org.radam4j;
 
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.logging.Logger;
 
 import org.bytedeco.pytorch.Tensor;
 import org.radam4j.internal.PyRepr;
@@ -155,5 +158,65 @@ public final class ParamGroup {
         m.put("params", params);
         m.putAll(toMap());
         return PyRepr.repr(m);
+    }
+
+    private static final Logger LOG = Logger.getLogger(RAdam.class.getName());
+
+    static final String DUPLICATE_WARNING = "optimizer contains a parameter group with duplicate parameters; in future, "
+            + "this will cause an error; see github.com/pytorch/pytorch/issues/40967 for more information";
+
+    /**
+     * PyTorch's {@code add_param_group} checks and the group they make: options missing from {@code spec} come from
+     * {@code defaults}, keys that are not options go to {@link #extras()}; {@code existing} are the optimizer's
+     * groups. Changes nothing when a check fails.
+     */
+    static ParamGroup create(ParamGroupSpec spec, RAdamOptions defaults, List<ParamGroup> existing) {
+        boolean differentiable = defaults.differentiable();
+        for (Tensor p : spec.params()) {
+            if (!differentiable && !(p.is_leaf() || p.retains_grad())) {
+                throw new IllegalArgumentException("can't optimize a non-leaf Tensor");
+            }
+        }
+        RAdamOptions options = RAdamOptions.fromMap(spec.options(), defaults);
+        Map<String, Object> extras = new LinkedHashMap<>();
+        spec.options().forEach((k, v) -> {
+            if (!RAdamOptions.isOption(k)) {
+                extras.put(k, v);
+            }
+        });
+
+        Map<Long, Boolean> seen = new HashMap<>();
+        boolean duplicates = false;
+        for (Tensor p : spec.params()) {
+            duplicates |= seen.put(Tensors.identity(p), Boolean.TRUE) != null;
+        }
+        if (duplicates) {
+            LOG.warning(DUPLICATE_WARNING);
+        }
+        boolean named = spec.names() != null;
+        boolean overlap = false;
+        for (ParamGroup g : existing) {
+            for (Tensor p : g.params()) {
+                overlap |= seen.containsKey(Tensors.identity(p));
+            }
+            if (named != g.isNamed()) {
+                throw new IllegalArgumentException("all optimizer param groups should be with/without names. "
+                        + "cannot add param group " + (named ? "with names" : "without names") + " to the optimizer");
+            }
+        }
+        if (overlap) {
+            throw new IllegalArgumentException("some parameters appear in more than one parameter group");
+        }
+        List<Tensor> owned = new ArrayList<>(spec.params().size());
+        for (Tensor p : spec.params()) {
+            owned.add(Tensors.keep(new Tensor(p)));
+        }
+        List<String> keyOrder = new ArrayList<>(spec.options().keySet());
+        for (String k : RAdamOptions.KEYS) {
+            if (!keyOrder.contains(k)) {
+                keyOrder.add(k);
+            }
+        }
+        return new ParamGroup(owned, spec.names(), options, extras, keyOrder);
     }
 }

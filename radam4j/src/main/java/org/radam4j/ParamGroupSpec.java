@@ -207,4 +207,38 @@ public final class ParamGroupSpec implements OptionSetters<ParamGroupSpec> {
     public Map<String, Object> options() {
         return Collections.unmodifiableMap(options);
     }
+
+    /** {@link RAdam#create}'s reading of its params: the groups they describe, with PyTorch's messages. */
+    @SuppressWarnings("unchecked")
+    static List<ParamGroupSpec> groupsOf(Object params) {
+        if (params instanceof Tensor t) {
+            throw new IllegalArgumentException("params argument given to the optimizer should be an iterable of Tensors "
+                    + "or dicts, but got " + Tensors.typename(t));
+        }
+        if (params instanceof Iterable<?> it && !(params instanceof TensorVector)) {
+            List<Object> items = new ArrayList<>();
+            it.forEach(items::add);
+            if (!items.isEmpty() && (items.get(0) instanceof ParamGroupSpec || items.get(0) instanceof Map<?, ?>)) {
+                List<ParamGroupSpec> specs = new ArrayList<>();
+                for (Object o : items) {
+                    if (o instanceof ParamGroupSpec s) {
+                        specs.add(s);
+                    } else if (o instanceof Map<?, ?> m) {
+                        specs.add(ParamGroupSpec.fromMap((Map<String, ?>) m));
+                    } else {
+                        throw new IllegalArgumentException("param_group must be a dict, but got " + ParamGroupSpec.typeName(o));
+                    }
+                }
+                return specs;
+            }
+            if (items.isEmpty()) {
+                throw new IllegalArgumentException("optimizer got an empty parameter list");
+            }
+        }
+        ParamGroupSpec spec = ParamGroupSpec.ofAny(params);
+        if (spec.params().isEmpty()) {
+            throw new IllegalArgumentException("optimizer got an empty parameter list");
+        }
+        return List.of(spec);
+    }
 }

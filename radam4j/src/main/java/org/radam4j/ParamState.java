@@ -19,9 +19,6 @@ public final class ParamState {
     private final Tensor expAvg;
     private final Tensor expAvgSq;
 
-    /** The fused path's view of these tensors (data addresses, counter), valid while their versions hold. */
-    FusedRAdam.Slot fusedSlot;
-
     /**
      * @param step the number of steps taken for this param
      * @param expAvg the first moment running average
@@ -46,6 +43,20 @@ public final class ParamState {
     /** The second moment running average. */
     public Tensor expAvgSq() {
         return expAvgSq;
+    }
+
+    /** Frees the three tensors' handles (the optimizer's, when it drops this state). */
+    void close() {
+        step.close();
+        expAvg.close();
+        expAvgSq.close();
+    }
+
+    /** Keeps the three tensors' handles out of any enclosing {@code PointerScope}. */
+    void keep() {
+        Tensors.keep(step);
+        Tensors.keep(expAvg);
+        Tensors.keep(expAvgSq);
     }
 
     @Override

@@ -1,9 +1,18 @@
 package org.radam4j;
 
+import static org.bytedeco.pytorch.global.torch.rsub;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+
 /**
  * The scalar math of one RAdam step for one param, in IEEE double exactly as Python computes it
  * ({@code torch/optim/radam.py}): every path (for-loop, foreach, fused) takes its bias corrections, rho_t and
- * rect from here, so the three cannot drift apart.
+ * rect, rho_inf, the decoupled decay factor and a tensor lr's 0-dim view from here. The capturable variants
+ * compute the same formulas as tensor ops on the device, in each PyTorch path's own op order (for-loop:
+ * {@code ForLoopRAdam.updateCapturable}; foreach: {@code ForeachRAdam.capturableStepSizes}), with
+ * {@link #rhoInf} from here.
  *
  * <pre>
  * rho_inf = 2 / (1 - beta2) - 1
@@ -30,7 +39,7 @@ public record StepScalars(double step, double bc1, double bc2, double rhoInf, do
     public static StepScalars of(double beta1, double beta2, double step) {
         double bc1 = 1 - Math.pow(beta1, step);
         double bc2 = 1 - Math.pow(beta2, step);
-        double rhoInf = 2 / (1 - beta2) - 1;
+        double rhoInf = rhoInf(beta2);
         double rhoT = rhoInf - 2 * step * Math.pow(beta2, step) / bc2;
         boolean rectified = rhoT > RHO_THRESHOLD;
         double rect = rectified
@@ -60,5 +69,37 @@ public record StepScalars(double step, double bc1, double bc2, double rhoInf, do
     /** {@code bc2 ** 0.5}, the numerator of the adaptive learning rate. */
     public double sqrtBc2() {
         return Math.pow(bc2, 0.5);
+    }
+
+    /** {@code rho_inf = 2 / (1 - beta2) - 1}, the maximum length of the approximated SMA. */
+    public static double rhoInf(double beta2) {
+        return 2 / (1 - beta2) - 1;
+    }
+
+    /** PyTorch's {@code _to_scalar(lr)} for a tensor lr (a 1-element tensor becomes a 0-dim view), or null. */
+    static Tensor lrTensor(RAdamOptions o) {
+        if (!o.lrIsTensor()) {
+            return null;
+        }
+        Tensor lr = o.lrTensor();
+        return lr.dim() != 0 ? lr.squeeze() : lr;
+    }
+
+    /**
+     * The decoupled decay factor {@code 1 - lr * weight_decay} for a tensor lr, as PyTorch computes it: 0-dim
+     * tensor ops in lr's dtype (float32 for a float32 lr, whatever the params' dtype).
+     */
+    static Tensor decay(Tensor lr, Scalar weightDecay, Scalar one) {
+        return rsub(lr.mul(weightDecay), one);
+    }
+
+    /** The decoupled decay factor as a double: in double for a double lr, else {@link #decay}'s value. */
+    static double decayFactor(RAdamOptions o) {
+        if (!o.lrIsTensor()) {
+            return 1 - o.lr() * o.weightDecay();
+        }
+        try (PointerScope scope = new PointerScope()) {
+            return decay(lrTensor(o), new Scalar(o.weightDecay()), new Scalar(1L)).item_double();
+        }
     }
 }

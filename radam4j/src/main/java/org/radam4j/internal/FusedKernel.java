@@ -19,7 +19,7 @@ public final class FusedKernel {
     /** {@link ParamBatch#stepKinds()}: a CPU float64 counter the kernel sets to the next step after the loop. */
     public static final int STEP_FLOAT64 = 2;
 
-    private static final NativeLoader.Result LOADED = NativeLoader.load();
+    private static final NativeLoader.Result LOADED = NativeLoader.library();
 
     private FusedKernel() {
     }

@@ -3,14 +3,28 @@ package org.radam4j.internal;
 /**
  * {@code cos}, {@code pow} and {@code log} as CPython computes them: the C library's (glibc's on Linux), called
  * through radam4j's native library. Java's {@link Math} and {@link StrictMath} can differ from glibc in the last
- * bit, and a learning-rate schedule that should follow Python's float for float cannot. Without the native
- * library these fall back to {@link StrictMath}.
+ * bit, and a learning-rate schedule that should follow Python's float for float cannot. radam4j's native library
+ * is built for linux-x86_64; where it cannot be loaded these fall back to {@link StrictMath}, say so once in the
+ * log, and {@link #isNative()} is false: schedules may then differ from Python's in the last bit.
  */
 public final class LibM {
 
-    private static final boolean NATIVE = FusedKernel.unavailableReason() == null;
+    private static final boolean NATIVE = NativeLoader.library().loaded();
+
+    static {
+        if (!NATIVE) {
+            java.util.logging.Logger.getLogger(LibM.class.getName()).warning("learning-rate schedulers compute cos, pow "
+                    + "and log with StrictMath, which can differ from Python's in the last bit: "
+                    + NativeLoader.library().failure());
+        }
+    }
 
     private LibM() {
+    }
+
+    /** Whether these are the C library's functions (Python's); false where they fall back to {@link StrictMath}. */
+    public static boolean isNative() {
+        return NATIVE;
     }
 
     public static double cos(double x) {

@@ -53,8 +53,16 @@ public final class NativeLoader {
         }
     }
 
-    static Result load() {
-        return load(RESOURCE);
+    private static final class Library {
+        static final Result RESULT = load(RESOURCE);
+    }
+
+    /**
+     * radam4j's native library (the fused kernel and the C library's math for the schedulers), loaded on the first
+     * call; every later call returns the same result.
+     */
+    static Result library() {
+        return Library.RESULT;
     }
 
     /** Loads the library from {@code resource} (or {@code radam4j.native.library}), extracting it to the cache. */
