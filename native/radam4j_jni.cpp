@@ -8,12 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "org_radam4j_internal_FusedKernel.h"
+#include "org_radam4j_internal_LibM.h"
 #include "radam_fused.h"
 
 namespace {
-
-// How FusedKernel.ParamBatch.stepKinds says who writes each param's step counter after the step.
-constexpr jint STEP_BY_CALLER = 0, STEP_FLOAT32 = 1, STEP_FLOAT64 = 2;
 
 // Thrown when a Java exception is already pending: API_END returns without adding another.
 struct JavaPending {};
@@ -28,45 +27,27 @@ void check(JNIEnv* env) {
     if (env->ExceptionCheck()) throw JavaPending{};
 }
 
-jfieldID field(JNIEnv* env, jclass cls, const char* name, const char* sig) {
-    jfieldID id = env->GetFieldID(cls, name, sig);
+// A Java array's elements, checked for null and for the batch's length.
+template <typename T, typename A>
+std::vector<T> elements(JNIEnv* env, A array, jsize n, const char* name, void (JNIEnv::*get)(A, jsize, jsize, T*)) {
+    if (!array) throw std::invalid_argument(std::string("FusedKernel: ") + name + " is null");
+    if (env->GetArrayLength(array) != n) throw std::invalid_argument(std::string("FusedKernel: ") + name + " has the wrong length");
+    std::vector<T> out(static_cast<size_t>(n));
+    (env->*get)(array, 0, n, out.data());
     check(env);
-    return id;
+    return out;
 }
 
-// The named fields of a Java record, read once each.
-class Record {
-public:
-    Record(JNIEnv* env, jobject obj) : env_(env), obj_(obj), cls_(env->GetObjectClass(obj)) { check(env); }
-    double d(const char* name) { return env_->GetDoubleField(obj_, field(env_, cls_, name, "D")); }
-    int i(const char* name) { return env_->GetIntField(obj_, field(env_, cls_, name, "I")); }
-    bool z(const char* name) { return env_->GetBooleanField(obj_, field(env_, cls_, name, "Z")) == JNI_TRUE; }
-    jsize length(const char* name, const char* sig) {
-        jarray a = static_cast<jarray>(env_->GetObjectField(obj_, field(env_, cls_, name, sig)));
-        check(env_);
-        if (!a) throw std::invalid_argument(std::string("FusedKernel: ") + name + " is null");
-        const jsize n = env_->GetArrayLength(a);
-        env_->DeleteLocalRef(a);
-        return n;
+// The kernel's dtype for FusedKernel's code.
+radam4j::Dtype dtype_of(jint code) {
+    switch (code) {
+        case org_radam4j_internal_FusedKernel_FLOAT32: return radam4j::DTYPE_FLOAT32;
+        case org_radam4j_internal_FusedKernel_FLOAT64: return radam4j::DTYPE_FLOAT64;
+        case org_radam4j_internal_FusedKernel_BFLOAT16: return radam4j::DTYPE_BFLOAT16;
+        case org_radam4j_internal_FusedKernel_FLOAT16: return radam4j::DTYPE_FLOAT16;
+        default: throw std::invalid_argument("FusedKernel.step: unknown dtype code");
     }
-    template <typename T, typename A>
-    std::vector<T> array(const char* name, const char* sig, jsize n,
-                         void (JNIEnv::*get)(A, jsize, jsize, T*)) {
-        if (length(name, sig) != n) throw std::invalid_argument(std::string("FusedKernel: ") + name + " has the wrong length");
-        A a = static_cast<A>(env_->GetObjectField(obj_, field(env_, cls_, name, sig)));
-        check(env_);
-        std::vector<T> out(static_cast<size_t>(n));
-        (env_->*get)(a, 0, n, out.data());
-        env_->DeleteLocalRef(a);
-        check(env_);
-        return out;
-    }
-
-private:
-    JNIEnv* env_;
-    jobject obj_;
-    jclass cls_;
-};
+}
 
 }  // namespace
 
@@ -93,40 +74,36 @@ private:
         return ret;                                                                                    \
     }
 
-extern "C" JNIEXPORT void JNICALL Java_org_radam4j_internal_FusedKernel_step(JNIEnv* env, jclass, jobject group,
-                                                                            jobject batch, jint threads) {
+extern "C" JNIEXPORT void JNICALL Java_org_radam4j_internal_FusedKernel_step0(
+    JNIEnv* env, jclass, jdouble lr, jdouble beta1, jdouble beta2, jdouble eps, jdouble weight_decay,
+    jdouble decay_factor, jboolean decoupled, jboolean maximize, jint dtype_code, jlongArray params,
+    jlongArray grads, jlongArray exp_avgs, jlongArray exp_avg_sqs, jlongArray numels, jdoubleArray bc1s,
+    jdoubleArray sqrt_bc2s, jdoubleArray rects, jbooleanArray rectified, jlongArray step_counters,
+    jintArray step_kind_codes, jdoubleArray next_step_values, jint threads) {
     API_BEGIN()
-    if (!group || !batch) throw std::invalid_argument("FusedKernel.step: null group or batch");
-    Record g(env, group);
-    radam4j::GroupScalars gs{g.d("beta1"), g.d("beta2"), g.d("eps"), g.d("weightDecay"), g.d("decayFactor"),
-                             g.d("lr"), g.z("decoupled") ? 1 : 0, g.z("maximize") ? 1 : 0};
-    check(env);
-    Record b(env, batch);
-    const int dtype = b.i("dtype");
-    check(env);
-    if (dtype < radam4j::DTYPE_FLOAT32 || dtype > radam4j::DTYPE_FLOAT16) {
-        throw std::invalid_argument("FusedKernel.step: unknown dtype code");
-    }
-    const jsize n = b.length("params", "[J");
-    auto p = b.array<jlong, jlongArray>("params", "[J", n, &JNIEnv::GetLongArrayRegion);
-    auto gr = b.array<jlong, jlongArray>("grads", "[J", n, &JNIEnv::GetLongArrayRegion);
-    auto m = b.array<jlong, jlongArray>("expAvgs", "[J", n, &JNIEnv::GetLongArrayRegion);
-    auto v = b.array<jlong, jlongArray>("expAvgSqs", "[J", n, &JNIEnv::GetLongArrayRegion);
-    auto len = b.array<jlong, jlongArray>("numels", "[J", n, &JNIEnv::GetLongArrayRegion);
-    auto bc1 = b.array<jdouble, jdoubleArray>("bc1s", "[D", n, &JNIEnv::GetDoubleArrayRegion);
-    auto sbc2 = b.array<jdouble, jdoubleArray>("sqrtBc2s", "[D", n, &JNIEnv::GetDoubleArrayRegion);
-    auto rect = b.array<jdouble, jdoubleArray>("rects", "[D", n, &JNIEnv::GetDoubleArrayRegion);
-    auto rf = b.array<jboolean, jbooleanArray>("rectified", "[Z", n, &JNIEnv::GetBooleanArrayRegion);
-    auto steps = b.array<jlong, jlongArray>("steps", "[J", n, &JNIEnv::GetLongArrayRegion);
-    auto step_kinds = b.array<jint, jintArray>("stepKinds", "[I", n, &JNIEnv::GetIntArrayRegion);
-    auto next_steps = b.array<jdouble, jdoubleArray>("nextSteps", "[D", n, &JNIEnv::GetDoubleArrayRegion);
+    radam4j::GroupScalars gs{beta1, beta2, eps, weight_decay, decay_factor, lr, decoupled ? 1 : 0, maximize ? 1 : 0};
+    const radam4j::Dtype dtype = dtype_of(dtype_code);
+    if (!params) throw std::invalid_argument("FusedKernel: params is null");
+    const jsize n = env->GetArrayLength(params);
+    auto p = elements(env, params, n, "params", &JNIEnv::GetLongArrayRegion);
+    auto gr = elements(env, grads, n, "grads", &JNIEnv::GetLongArrayRegion);
+    auto m = elements(env, exp_avgs, n, "expAvgs", &JNIEnv::GetLongArrayRegion);
+    auto v = elements(env, exp_avg_sqs, n, "expAvgSqs", &JNIEnv::GetLongArrayRegion);
+    auto len = elements(env, numels, n, "numels", &JNIEnv::GetLongArrayRegion);
+    auto bc1 = elements(env, bc1s, n, "bc1s", &JNIEnv::GetDoubleArrayRegion);
+    auto sbc2 = elements(env, sqrt_bc2s, n, "sqrtBc2s", &JNIEnv::GetDoubleArrayRegion);
+    auto rect = elements(env, rects, n, "rects", &JNIEnv::GetDoubleArrayRegion);
+    auto rf = elements(env, rectified, n, "rectified", &JNIEnv::GetBooleanArrayRegion);
+    auto steps = elements(env, step_counters, n, "steps", &JNIEnv::GetLongArrayRegion);
+    auto step_kinds = elements(env, step_kind_codes, n, "stepKinds", &JNIEnv::GetIntArrayRegion);
+    auto next_steps = elements(env, next_step_values, n, "nextSteps", &JNIEnv::GetDoubleArrayRegion);
     std::vector<radam4j::Work> work;
     work.reserve(static_cast<size_t>(n));
     for (jsize i = 0; i < n; ++i) {
         if ((len[i] > 0 && (!p[i] || !gr[i] || !m[i] || !v[i])) || len[i] < 0) {
             throw std::invalid_argument("FusedKernel.step: a null data pointer or a negative length");
         }
-        if (step_kinds[i] != STEP_BY_CALLER && (!steps[i] || (step_kinds[i] != STEP_FLOAT32 && step_kinds[i] != STEP_FLOAT64))) {
+        if (step_kinds[i] != org_radam4j_internal_FusedKernel_STEP_BY_CALLER && (!steps[i] || (step_kinds[i] != org_radam4j_internal_FusedKernel_STEP_FLOAT32 && step_kinds[i] != org_radam4j_internal_FusedKernel_STEP_FLOAT64))) {
             throw std::invalid_argument("FusedKernel.step: a null step counter or an unknown counter kind");
         }
         work.push_back({reinterpret_cast<void*>(p[i]), reinterpret_cast<const void*>(gr[i]),
@@ -136,8 +113,8 @@ extern "C" JNIEXPORT void JNICALL Java_org_radam4j_internal_FusedKernel_step(JNI
     radam4j::fused_step(work, threads < 1 ? 1 : threads);
     // The step counters last, once every element is stepped: nothing can fail after this point.
     for (jsize i = 0; i < n; ++i) {
-        if (step_kinds[i] == STEP_FLOAT32) *reinterpret_cast<float*>(steps[i]) = static_cast<float>(next_steps[i]);
-        if (step_kinds[i] == STEP_FLOAT64) *reinterpret_cast<double*>(steps[i]) = next_steps[i];
+        if (step_kinds[i] == org_radam4j_internal_FusedKernel_STEP_FLOAT32) *reinterpret_cast<float*>(steps[i]) = static_cast<float>(next_steps[i]);
+        if (step_kinds[i] == org_radam4j_internal_FusedKernel_STEP_FLOAT64) *reinterpret_cast<double*>(steps[i]) = next_steps[i];
     }
     API_END(void())
 }

@@ -11,7 +11,6 @@ import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.radam4j.parity.Impl;
-import org.radam4j.parity.Outcome;
 import org.radam4j.parity.ParityRunner;
 
 /**

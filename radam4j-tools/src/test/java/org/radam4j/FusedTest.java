@@ -19,15 +19,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.TestFactory;
 import org.radam4j.parity.Impl;
 import org.radam4j.parity.Outcome;
@@ -37,19 +36,12 @@ import org.radam4j.parity.TensorCodec;
 import com.fasterxml.jackson.databind.JsonNode;
 
 /** The fused kernel: accuracy on every golden CPU case, what it hands to the for-loop, what it refuses, its loader. */
+@ExtendWith(NativeScope.class)
 class FusedTest {
 
-    private PointerScope scope;
-
     @BeforeEach
-    void open() {
-        scope = new PointerScope();
+    void seed() {
         torch.manual_seed(9);
-    }
-
-    @AfterEach
-    void close() {
-        scope.close();
     }
 
     @Test

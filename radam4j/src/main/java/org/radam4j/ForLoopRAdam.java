@@ -14,7 +14,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The for-loop path, PyTorch's {@code _single_tensor_radam}, op for op: per param, in the order
- * {@code ../shared/PARITY_NOTES.md} gives, with the scalars from {@link StepScalars}. Bit-for-bit with PyTorch
+ * {@code docs/parity-notes.md} gives, with the scalars from {@link StepScalars}. Bit-for-bit with PyTorch
  * on the CPU. Every temporary of a param's update lives in a {@link PointerScope} closed before the next param.
  * Outside {@code differentiable} mode the update reuses its two temporaries in place (the same kernels, so the
  * same bits; float16 and bfloat16 excepted, see {@link #mulInPlace}), which halves the memory traffic of large

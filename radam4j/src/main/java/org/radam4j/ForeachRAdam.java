@@ -2,7 +2,6 @@ package org.radam4j;
 
 import org.radam4j.internal.Dtypes;
 
-import static org.bytedeco.pytorch.global.torch.rsub;
 import static org.bytedeco.pytorch.global.torch.scalar_tensor;
 import static org.bytedeco.pytorch.global.torch.view_as_real;
 import static org.bytedeco.pytorch.global.torch.where;

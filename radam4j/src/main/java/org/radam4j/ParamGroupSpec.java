@@ -13,7 +13,7 @@ import java.util.SortedSet;
 import org.bytedeco.pytorch.JitModule;
 import org.bytedeco.pytorch.named_parameter_list;
 import org.bytedeco.pytorch.parameter_list;
-import org.radam4j.io.JitModules;
+import org.radam4j.internal.JitLists;
 import org.bytedeco.pytorch.StringTensorDict;
 import org.bytedeco.pytorch.StringTensorDictItem;
 import org.bytedeco.pytorch.Tensor;
@@ -96,12 +96,12 @@ public final class ParamGroupSpec implements OptionSetters<ParamGroupSpec> {
 
     /** Unnamed params of a TorchScript module: {@code jitModule.parameters()}. */
     public static ParamGroupSpec of(parameter_list params) {
-        return of(JitModules.list(params));
+        return of(JitLists.list(params));
     }
 
     /** Named params of a TorchScript module ({@code param_names} as Python's {@code named_parameters()} gives). */
     public static ParamGroupSpec named(named_parameter_list params) {
-        return named((Map<String, Tensor>) JitModules.map(params));
+        return named((Map<String, Tensor>) JitLists.map(params));
     }
 
     /**
@@ -111,7 +111,7 @@ public final class ParamGroupSpec implements OptionSetters<ParamGroupSpec> {
      * @throws IllegalArgumentException when no param has that prefix
      */
     public static ParamGroupSpec named(JitModule module, String prefix) {
-        Map<String, Tensor> m = JitModules.namedParameters(module, prefix);
+        Map<String, Tensor> m = JitLists.namedParameters(module, prefix);
         if (m.isEmpty()) {
             throw new IllegalArgumentException("no parameter of the module has a name starting with '" + prefix + "'");
         }

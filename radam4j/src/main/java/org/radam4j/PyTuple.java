@@ -4,11 +4,17 @@ import java.util.AbstractList;
 import java.util.Arrays;
 import java.util.List;
 
+import org.radam4j.internal.PyRepr;
+
 /**
  * A Python tuple: an immutable {@link List} that {@link org.radam4j.io.TorchFiles} writes as a tuple and reads tuples into
  * (so {@code betas} stays a tuple through a file). Anywhere else it is just a list.
  */
 public final class PyTuple extends AbstractList<Object> {
+
+    static {
+        PyRepr.tupleType(PyTuple.class);
+    }
 
     private final Object[] items;
 

@@ -19,7 +19,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * {@code scripts/radam4j convert-golden IN.json OUT.pt}: the optimizer trajectory cases of a golden JSON file
- * ({@code radam-golden/1}, as {@code ../shared/golden/golden_cpu.json}) as one recording in the format of
+ * ({@code radam-golden/1}, as {@code radam4j-tools/src/test/resources/golden/golden_cpu.json}) as one recording in the format of
  * {@code docs/recording-format.md}, which {@code scripts/radam4j parity OUT.pt} replays. The golden file's error,
  * hook and training cases are not optimizer runs and are left out.
  */

@@ -9,15 +9,14 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.JitModule;
 import org.bytedeco.pytorch.QualifiedName;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.radam4j.NativeScope;
 import org.radam4j.ParamGroupSpec;
 import org.radam4j.RAdam;
 import org.radam4j.RAdamOptions;
@@ -26,19 +25,9 @@ import org.radam4j.RAdamOptions;
  * The {@code *_list} walks at their ends (empty, one element, the last element) and what is built on them:
  * RAdam over a TorchScript module's params, groups by name prefix, its state dict.
  */
+@ExtendWith(NativeScope.class)
 class JitModulesTest {
 
-    private PointerScope scope;
-
-    @BeforeEach
-    void open() {
-        scope = new PointerScope();
-    }
-
-    @AfterEach
-    void close() {
-        scope.close();
-    }
 
     private static JitModule module(String name, int params, int buffers) {
         JitModule m = new JitModule(new QualifiedName(name));

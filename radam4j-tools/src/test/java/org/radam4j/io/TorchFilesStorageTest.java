@@ -18,14 +18,14 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.ZipFile;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.radam4j.NativeScope;
 import org.junit.jupiter.api.io.TempDir;
 import org.radam4j.parity.TensorCodec;
 
@@ -33,12 +33,11 @@ import org.radam4j.parity.TensorCodec;
  * Storages shared between tensors survive {@code TorchFiles} both ways (and to and from Python 1.13), and the
  * edges of saving and loading: file mode, missing folder, values that cannot be written, ints, bytes and streams.
  */
+@ExtendWith(NativeScope.class)
 class TorchFilesStorageTest {
 
     @TempDir
     Path dir;
-
-    private PointerScope scope;
 
     @BeforeAll
     static void findPython() throws Exception {
@@ -46,14 +45,8 @@ class TorchFilesStorageTest {
     }
 
     @BeforeEach
-    void open() {
-        scope = new PointerScope();
+    void seed() {
         torch.manual_seed(4);
-    }
-
-    @AfterEach
-    void close() {
-        scope.close();
     }
 
     private static long storageOf(Object t) {

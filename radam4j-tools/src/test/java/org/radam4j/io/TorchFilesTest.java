@@ -18,33 +18,22 @@ import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.radam4j.NativeScope;
 import org.junit.jupiter.api.io.TempDir;
 import org.radam4j.Golden;
 import org.radam4j.PyTuple;
 import org.radam4j.parity.PyValues;
 
 /** Reading and writing PyTorch checkpoints in Java, and refusing what is not one. */
+@ExtendWith(NativeScope.class)
 class TorchFilesTest {
 
     @TempDir
     Path dir;
 
-    private PointerScope scope;
-
-    @BeforeEach
-    void open() {
-        scope = new PointerScope();
-    }
-
-    @AfterEach
-    void close() {
-        scope.close();
-    }
 
     private static Path pt(String name) {
         return Golden.file("pt/" + name).toPath();

@@ -2,8 +2,10 @@ package org.radam4j.internal;
 
 /**
  * The JNI entry of the fused kernel ({@code native/radam4j_jni.cpp}): one call steps a batch of params of one
- * dtype. The native side reads the two records by their field names and turns every C++ exception into a Java
- * one. Loaded on first use by {@link NativeLoader}.
+ * dtype. The native functions take primitives and arrays only; {@code javac -h} writes their C declarations (and
+ * the constants below as macros) into the header that {@code radam4j_jni.cpp} includes, so a signature that
+ * differs between the two sides fails the build. The native side turns every C++ exception into a Java one.
+ * Loaded on first use by {@link NativeLoader}.
  */
 public final class FusedKernel {
 
@@ -55,7 +57,20 @@ public final class FusedKernel {
      * @throws IllegalArgumentException on a malformed batch (null or mismatched arrays, null data, unknown dtype)
      * @throws IllegalStateException on a native failure
      */
-    public static native void step(GroupScalars group, ParamBatch batch, int threads);
+    public static void step(GroupScalars group, ParamBatch batch, int threads) {
+        if (group == null || batch == null) {
+            throw new IllegalArgumentException("FusedKernel.step: null group or batch");
+        }
+        step0(group.lr(), group.beta1(), group.beta2(), group.eps(), group.weightDecay(), group.decayFactor(),
+                group.decoupled(), group.maximize(), batch.dtype(), batch.params(), batch.grads(), batch.expAvgs(),
+                batch.expAvgSqs(), batch.numels(), batch.bc1s(), batch.sqrtBc2s(), batch.rects(), batch.rectified(),
+                batch.steps(), batch.stepKinds(), batch.nextSteps(), threads);
+    }
+
+    private static native void step0(double lr, double beta1, double beta2, double eps, double weightDecay,
+            double decayFactor, boolean decoupled, boolean maximize, int dtype, long[] params, long[] grads,
+            long[] expAvgs, long[] expAvgSqs, long[] numels, double[] bc1s, double[] sqrtBc2s, double[] rects,
+            boolean[] rectified, long[] steps, int[] stepKinds, double[] nextSteps, int threads);
 
     /**
      * Memory bandwidth (GB/s) of a step's traffic without its arithmetic: read four float arrays of {@code n}

@@ -1,7 +1,5 @@
 package org.radam4j.internal;
 
-import org.radam4j.PyTuple;
-
 import java.math.BigDecimal;
 
 /**
@@ -9,6 +7,21 @@ import java.math.BigDecimal;
  * PyTorch's do, and the Python type radam4j maps each Java value to.
  */
 public final class PyRepr {
+
+    private static volatile Class<?> tupleType;
+
+    /**
+     * The class whose instances are Python tuples, printed {@code (a, b)}: {@code org.radam4j.PyTuple} registers
+     * itself when it is loaded (this package sits below it and cannot name it).
+     */
+    public static void tupleType(Class<? extends java.util.List<?>> type) {
+        tupleType = type;
+    }
+
+    private static boolean isTuple(Object v) {
+        Class<?> t = tupleType;
+        return t != null && t.isInstance(v);
+    }
 
     private PyRepr() {
     }
@@ -67,7 +80,7 @@ public final class PyRepr {
             return "float";
         } else if (v instanceof String) {
             return "str";
-        } else if (v instanceof PyTuple) {
+        } else if (isTuple(v)) {
             return "tuple";
         } else if (v instanceof java.util.List<?>) {
             return "list";
@@ -109,7 +122,8 @@ public final class PyRepr {
             return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'";
         } else if (v instanceof org.bytedeco.pytorch.Tensor t) {
             return TensorRepr.of(t);
-        } else if (v instanceof PyTuple t) {
+        } else if (isTuple(v)) {
+            java.util.List<?> t = (java.util.List<?>) v;
             StringBuilder s = new StringBuilder("(");
             for (int i = 0; i < t.size(); i++) {
                 s.append(i == 0 ? "" : ", ").append(repr(t.get(i)));

@@ -11,14 +11,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -27,19 +26,12 @@ import org.junit.jupiter.params.provider.ValueSource;
  * and the capturable variants, which PyTorch runs only on CUDA-like devices, run here on CPU tensors through
  * their cores. (libtorch 2.10 has no meta kernel for {@code where}, so the capturable cores cannot run on meta.)
  */
+@ExtendWith(NativeScope.class)
 class DevicePlacementTest {
 
-    private PointerScope scope;
-
     @BeforeEach
-    void open() {
-        scope = new PointerScope();
+    void seed() {
         torch.manual_seed(3);
-    }
-
-    @AfterEach
-    void close() {
-        scope.close();
     }
 
     private static Tensor meta(Tensor t) {

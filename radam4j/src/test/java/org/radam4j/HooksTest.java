@@ -11,27 +11,15 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.radam4j.parity.TensorCodec;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.radam4j.internal.TensorBytes;
 
 /** The Optimizer hooks, after PyTorch's own tests of them (test_optim.py). */
+@ExtendWith(NativeScope.class)
 class HooksTest {
 
-    private PointerScope scope;
-
-    @BeforeEach
-    void open() {
-        scope = new PointerScope();
-    }
-
-    @AfterEach
-    void close() {
-        scope.close();
-    }
 
     private static RAdam optimizer() {
         Tensor p = ones(2);
@@ -135,23 +123,23 @@ class HooksTest {
     void aHookThatThrowsLeavesTheOptimizerAsItWas() {
         RAdam opt = optimizer();
         Tensor p = opt.paramGroups().get(0).params().get(0);
-        byte[] before = TensorCodec.bytes(p);
+        byte[] before = TensorBytes.of(p);
         RemovableHandle h = opt.registerStepPreHook((o, c) -> {
             throw new IllegalStateException("no");
         });
         assertEquals("no", assertThrows(IllegalStateException.class, opt::step).getMessage());
-        assertArrayEquals(before, TensorCodec.bytes(p));
+        assertArrayEquals(before, TensorBytes.of(p));
         assertNull(opt.state(p));
         h.remove();
 
         opt.step();
         Map<String, Object> sd = opt.stateDict();
-        byte[] stepped = TensorCodec.bytes(opt.state(p).expAvg());
+        byte[] stepped = TensorBytes.of(opt.state(p).expAvg());
         opt.registerLoadStateDictPreHook((o, s) -> {
             throw new IllegalArgumentException("bad hook");
         }, false);
         assertThrows(IllegalArgumentException.class, () -> opt.loadStateDict(sd));
-        assertArrayEquals(stepped, TensorCodec.bytes(opt.state(p).expAvg()));
+        assertArrayEquals(stepped, TensorBytes.of(opt.state(p).expAvg()));
         assertEquals(1.0, opt.state(p).step().item_double());
     }
 

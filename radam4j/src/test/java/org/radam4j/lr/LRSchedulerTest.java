@@ -9,33 +9,22 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.radam4j.NativeScope;
 import org.radam4j.ParamGroupSpec;
 import org.radam4j.RAdam;
 import org.radam4j.RAdamOptions;
 
 /** Scheduler behaviour the Python recordings do not cover: tensor lrs, PyTorch 2.x's resume rule, errors. */
+@ExtendWith(NativeScope.class)
 class LRSchedulerTest {
 
-    private PointerScope scope;
-
-    @BeforeEach
-    void open() {
-        scope = new PointerScope();
-    }
-
-    @AfterEach
-    void close() {
-        scope.close();
-    }
 
     private static RAdam optimizer(Object lr) {
         Tensor p = torch.zeros(1);

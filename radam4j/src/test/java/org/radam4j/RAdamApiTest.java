@@ -28,25 +28,18 @@ import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.radam4j.parity.TensorCodec;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.radam4j.internal.TensorBytes;
 
 /** The optimizer's API: options, groups, lazy state, step and zeroGrad semantics, and its refusals. */
+@ExtendWith(NativeScope.class)
 class RAdamApiTest {
 
-    private PointerScope scope;
-
     @BeforeEach
-    void open() {
-        scope = new PointerScope();
+    void seed() {
         torch.manual_seed(7);
-    }
-
-    @AfterEach
-    void close() {
-        scope.close();
     }
 
     private static Tensor param(long... shape) {
@@ -56,7 +49,7 @@ class RAdamApiTest {
     }
 
     private static byte[] bytes(Tensor t) {
-        return TensorCodec.bytes(t);
+        return TensorBytes.of(t);
     }
 
     @Test
@@ -101,12 +94,15 @@ class RAdamApiTest {
 
     @Test
     void acceptsModuleParametersAndNamedParameters() {
-        org.radam4j.parity.MlpModel model = new org.radam4j.parity.MlpModel(ScalarType.Float);
-        TensorVector params = model.module().parameters();
+        org.bytedeco.pytorch.Module module = new org.bytedeco.pytorch.Module();
+        module.register_module("0", new org.bytedeco.pytorch.LinearImpl(8, 16));
+        module.register_module("1", new org.bytedeco.pytorch.TanhImpl());
+        module.register_module("2", new org.bytedeco.pytorch.LinearImpl(16, 1));
+        TensorVector params = module.parameters();
         RAdam a = new RAdam(params);
         assertEquals(4, a.paramGroups().get(0).params().size());
         assertNull(a.paramGroups().get(0).paramNames());
-        RAdam b = new RAdam(model.module().named_parameters(), RAdamOptions.defaults());
+        RAdam b = new RAdam(module.named_parameters(), RAdamOptions.defaults());
         assertEquals(List.of("0.weight", "0.bias", "2.weight", "2.bias"), b.paramGroups().get(0).paramNames());
         assertTrue(b.paramGroups().get(0).params().get(0).is_same(params.get(0)));
     }

@@ -13,40 +13,32 @@ import java.util.Map;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.InferenceMode;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.TestFactory;
 import org.radam4j.internal.Dtypes;
 import org.radam4j.internal.FusedKernel;
-import org.radam4j.parity.TensorCodec;
+import org.radam4j.internal.TensorBytes;
 
 /**
  * A step that fails, for any of the reasons below and on every path, leaves params and state exactly as they
  * were and surfaces as an {@link IllegalArgumentException} or {@link IllegalStateException} whose message has no
  * C++ frames. Each case first takes a good step, so that there is state to keep.
  */
+@ExtendWith(NativeScope.class)
 class FailedStepTest {
 
-    private PointerScope scope;
-
     @BeforeEach
-    void open() {
-        scope = new PointerScope();
+    void seed() {
         torch.manual_seed(5);
-    }
-
-    @AfterEach
-    void close() {
-        scope.close();
     }
 
     private static final Map<String, Supplier<RAdamOptions.Builder>> PATHS = Map.of(
@@ -58,14 +50,14 @@ class FailedStepTest {
     private static List<byte[]> snapshot(RAdam opt, List<Tensor> params) {
         List<byte[]> out = new ArrayList<>();
         for (Tensor p : params) {
-            out.add(TensorCodec.bytes(p.detach()));
+            out.add(TensorBytes.of(p.detach()));
             ParamState s = opt.state(p);
             if (s == null) {
                 out.add(new byte[0]);
             } else {
-                out.add(TensorCodec.bytes(s.step()));
-                out.add(TensorCodec.bytes(s.expAvg()));
-                out.add(TensorCodec.bytes(s.expAvgSq()));
+                out.add(TensorBytes.of(s.step()));
+                out.add(TensorBytes.of(s.expAvg()));
+                out.add(TensorBytes.of(s.expAvgSq()));
             }
         }
         return out;

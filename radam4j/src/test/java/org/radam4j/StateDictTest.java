@@ -18,30 +18,22 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.radam4j.parity.TensorCodec;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.radam4j.internal.TensorBytes;
 
 /** stateDict() in PyTorch's layout and loadStateDict()'s rules, checks and atomicity. */
+@ExtendWith(NativeScope.class)
 class StateDictTest {
 
-    private PointerScope scope;
-
     @BeforeEach
-    void open() {
-        scope = new PointerScope();
+    void seed() {
         torch.manual_seed(5);
-    }
-
-    @AfterEach
-    void close() {
-        scope.close();
     }
 
     private static Tensor param(long... shape) {
@@ -144,7 +136,7 @@ class StateDictTest {
         Tensor b = param(2);
         RAdam opt = stepped(a, b);
         Map<String, Object> good = deepCopy(opt.stateDict());
-        byte[] before = TensorCodec.bytes(opt.state(a).expAvg());
+        byte[] before = TensorBytes.of(opt.state(a).expAvg());
         List<Consumer<Map<String, Object>>> breakers = List.of(
                 sd -> ((Map<Integer, Map<String, Object>>) sd.get("state")).get(1).put("exp_avg", ones(3)),
                 sd -> ((Map<Integer, Map<String, Object>>) sd.get("state")).get(0).put("exp_avg_sq", "nope"),
@@ -168,12 +160,12 @@ class StateDictTest {
             breakers.get(i).accept(bad);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> opt.loadStateDict(bad));
             assertEquals(expected.get(i), e.getMessage());
-            assertArrayEquals(before, TensorCodec.bytes(opt.state(a).expAvg()));
+            assertArrayEquals(before, TensorBytes.of(opt.state(a).expAvg()));
             assertEquals(0.01, opt.paramGroups().get(0).lr());
             assertEquals(2.0, opt.state(b).step().item_double());
         }
         opt.loadStateDict(good);
         Tensor scaled = opt.state(a).expAvg().mul(new Scalar(1.0));
-        assertArrayEquals(before, TensorCodec.bytes(scaled));
+        assertArrayEquals(before, TensorBytes.of(scaled));
     }
 }
