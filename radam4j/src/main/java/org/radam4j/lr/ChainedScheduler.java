@@ -76,7 +76,7 @@ public final class ChainedScheduler extends SchedulerList {
     }
 
     @Override
-    void loadFields(StateValues v) {
+    protected void loadFields(StateValues v) {
         lastLr = v.reals("_last_lr", lastLr);
         loadChildren(v, schedulers);
     }

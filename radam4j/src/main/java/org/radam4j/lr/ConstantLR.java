@@ -1,8 +1,6 @@
 package org.radam4j.lr;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import org.radam4j.RAdam;
 
@@ -49,22 +47,12 @@ public final class ConstantLR extends LRScheduler {
 
     @Override
     protected List<Double> closedFormLr() {
-        List<Double> out = new ArrayList<>();
-        for (double base : baseLrs) {
-            out.add(base * (factor + (lastEpoch >= totalIters ? 1 : 0) * (1 - factor)));
-        }
-        return out;
+        return fromBaseLrs(base -> base * (factor + (lastEpoch >= totalIters ? 1 : 0) * (1 - factor)));
     }
 
     @Override
-    protected void saveFields(Map<String, Object> m) {
-        m.put("factor", factor);
-        m.put("total_iters", totalIters);
-    }
-
-    @Override
-    void loadFields(StateValues v) {
-        factor = v.real("factor", factor);
-        totalIters = v.integer("total_iters", totalIters);
+    protected List<Field> fields() {
+        return List.of(Field.real("factor", () -> factor, x -> factor = x),
+                Field.integer("total_iters", () -> totalIters, x -> totalIters = x));
     }
 }

@@ -2,7 +2,6 @@ package org.radam4j.lr;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import org.radam4j.RAdam;
 import org.radam4j.internal.LibM;
@@ -54,22 +53,12 @@ public final class CosineAnnealingLR extends LRScheduler {
 
     @Override
     protected List<Double> closedFormLr() {
-        List<Double> out = new ArrayList<>();
-        for (double base : baseLrs) {
-            out.add(etaMin + (base - etaMin) * (1 + LibM.cos(Math.PI * lastEpoch / tMax)) / 2);
-        }
-        return out;
+        return fromBaseLrs(base -> etaMin + (base - etaMin) * (1 + LibM.cos(Math.PI * lastEpoch / tMax)) / 2);
     }
 
     @Override
-    protected void saveFields(Map<String, Object> m) {
-        m.put("T_max", tMax);
-        m.put("eta_min", etaMin);
-    }
-
-    @Override
-    void loadFields(StateValues v) {
-        tMax = v.integer("T_max", tMax);
-        etaMin = v.real("eta_min", etaMin);
+    protected List<Field> fields() {
+        return List.of(Field.integer("T_max", () -> tMax, x -> tMax = x),
+                Field.real("eta_min", () -> etaMin, x -> etaMin = x));
     }
 }

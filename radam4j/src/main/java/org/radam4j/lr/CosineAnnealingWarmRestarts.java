@@ -1,6 +1,5 @@
 package org.radam4j.lr;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -51,11 +50,7 @@ public final class CosineAnnealingWarmRestarts extends LRScheduler {
 
     @Override
     protected List<Double> getLr() {
-        List<Double> out = new ArrayList<>();
-        for (double base : baseLrs) {
-            out.add(etaMin + (base - etaMin) * (1 + LibM.cos(Math.PI * tCur / tI)) / 2);
-        }
-        return out;
+        return fromBaseLrs(base -> etaMin + (base - etaMin) * (1 + LibM.cos(Math.PI * tCur / tI)) / 2);
     }
 
     @Override
@@ -109,20 +104,12 @@ public final class CosineAnnealingWarmRestarts extends LRScheduler {
     }
 
     @Override
-    protected void saveFields(Map<String, Object> m) {
-        m.put("T_0", t0);
-        m.put("T_i", tI);
-        m.put("T_mult", tMult);
-        m.put("eta_min", etaMin);
-        m.put("T_cur", tCur == Math.rint(tCur) ? (Object) (long) tCur : (Object) tCur);
-    }
-
-    @Override
-    void loadFields(StateValues v) {
-        t0 = v.integer("T_0", t0);
-        tI = v.integer("T_i", tI);
-        tMult = v.integer("T_mult", tMult);
-        etaMin = v.real("eta_min", etaMin);
-        tCur = v.real("T_cur", tCur);
+    protected List<Field> fields() {
+        return List.of(Field.integer("T_0", () -> t0, x -> t0 = x),
+                Field.integer("T_i", () -> tI, x -> tI = x),
+                Field.integer("T_mult", () -> tMult, x -> tMult = x),
+                Field.real("eta_min", () -> etaMin, x -> etaMin = x),
+                new Field("T_cur", () -> tCur == Math.rint(tCur) ? (Object) (long) tCur : (Object) tCur,
+                        v -> tCur = v.real("T_cur", tCur)));
     }
 }

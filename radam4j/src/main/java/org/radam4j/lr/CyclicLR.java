@@ -200,7 +200,7 @@ public final class CyclicLR extends LRScheduler {
     }
 
     @Override
-    void loadFields(StateValues v) {
+    protected void loadFields(StateValues v) {
         maxLrs = v.reals("max_lrs", maxLrs);
         totalSize = v.real("total_size", totalSize);
         stepRatio = v.real("step_ratio", stepRatio);

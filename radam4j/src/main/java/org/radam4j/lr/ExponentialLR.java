@@ -1,8 +1,6 @@
 package org.radam4j.lr;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import org.radam4j.RAdam;
 import org.radam4j.internal.LibM;
@@ -29,20 +27,11 @@ public final class ExponentialLR extends LRScheduler {
 
     @Override
     protected List<Double> closedFormLr() {
-        List<Double> out = new ArrayList<>();
-        for (double base : baseLrs) {
-            out.add(base * LibM.pow(gamma, lastEpoch));
-        }
-        return out;
+        return fromBaseLrs(base -> base * LibM.pow(gamma, lastEpoch));
     }
 
     @Override
-    protected void saveFields(Map<String, Object> m) {
-        m.put("gamma", gamma);
-    }
-
-    @Override
-    void loadFields(StateValues v) {
-        gamma = v.real("gamma", gamma);
+    protected List<Field> fields() {
+        return List.of(Field.real("gamma", () -> gamma, x -> gamma = x));
     }
 }

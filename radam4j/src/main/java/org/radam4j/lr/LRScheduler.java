@@ -6,6 +6,13 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Consumer;
+import java.util.function.DoubleConsumer;
+import java.util.function.DoubleSupplier;
+import java.util.function.DoubleUnaryOperator;
+import java.util.function.LongConsumer;
+import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 import org.bytedeco.pytorch.Tensor;
 import org.radam4j.ParamGroup;
@@ -31,8 +38,11 @@ import org.radam4j.RAdam;
  * (PyTorch 1.13's {@code verbose}, for one) are ignored.
  * </ul>
  *
- * <p>Subclasses call {@link #initialStep()} at the end of their constructor, once their own fields are set:
- * that is when Python's {@code super().__init__} takes the initial step.
+ * <p>A scheduler of one's own, as in Python: extend this class, call {@link #initialStep()} at the end of the
+ * constructor, once the own fields are set (that is when Python's {@code super().__init__} takes the initial step),
+ * compute each group's lr in {@link #getLr()} from {@link #lastEpoch}, {@link #baseLrs} and {@link #currentLrs()},
+ * and name the own fields under Python's attribute names, in {@link #fields()} (or in {@link #saveFields} and
+ * {@link #loadFields}), so that the state dict round-trips.
  */
 public abstract class LRScheduler {
 
@@ -122,7 +132,7 @@ public abstract class LRScheduler {
     }
 
     /** Each group's lr now. */
-    final List<Double> currentLrs() {
+    protected final List<Double> currentLrs() {
         List<Double> out = new ArrayList<>();
         for (ParamGroup g : optimizer.paramGroups()) {
             out.add(g.lr());
@@ -207,23 +217,67 @@ public abstract class LRScheduler {
         return states;
     }
 
-    /** Puts the subclass's own fields, under Python's names, in Python's order. */
-    protected abstract void saveFields(Map<String, Object> m);
+    /**
+     * One of a scheduler's own fields under its Python attribute name: its value for the state dict, and how to
+     * take it back from one.
+     *
+     * @param name the Python attribute name
+     * @param value the value as the state dict holds it
+     * @param load sets the field from a state dict (an absent key keeps the value)
+     */
+    protected record Field(String name, Supplier<Object> value, Consumer<StateValues> load) {
 
-    /** Takes the subclass's own fields from a state dict (absent keys keep their value). */
-    abstract void loadFields(StateValues v);
+        /** A float field. */
+        public static Field real(String name, DoubleSupplier get, DoubleConsumer set) {
+            return new Field(name, get::getAsDouble, v -> set.accept(v.real(name, get.getAsDouble())));
+        }
+
+        /** An int field. */
+        public static Field integer(String name, LongSupplier get, LongConsumer set) {
+            return new Field(name, get::getAsLong, v -> set.accept(v.integer(name, get.getAsLong())));
+        }
+    }
+
+    /** The subclass's own fields in Python's order, which {@link #saveFields} and {@link #loadFields} use by default. */
+    protected List<Field> fields() {
+        return List.of();
+    }
+
+    /** Puts the subclass's own fields, under Python's names, in Python's order (by default, {@link #fields()}). */
+    protected void saveFields(Map<String, Object> m) {
+        for (Field f : fields()) {
+            m.put(f.name(), f.value().get());
+        }
+    }
+
+    /** Takes the subclass's own fields from a state dict, absent keys keeping their value (by default, {@link #fields()}). */
+    protected void loadFields(StateValues v) {
+        for (Field f : fields()) {
+            f.load().accept(v);
+        }
+    }
+
+    /** {@code f(base_lr)} for each group's base lr: the closed forms' shape. */
+    protected final List<Double> fromBaseLrs(DoubleUnaryOperator f) {
+        List<Double> out = new ArrayList<>(baseLrs.size());
+        for (double base : baseLrs) {
+            out.add(f.applyAsDouble(base));
+        }
+        return out;
+    }
 
     /** The lr of group {@code i} now. */
-    final double groupLr(int i) {
+    protected final double groupLr(int i) {
         return optimizer.paramGroups().get(i).lr();
     }
 
-    final int groupCount() {
+    /** The number of param groups. */
+    protected final int groupCount() {
         return optimizer.paramGroups().size();
     }
 
     /** Each group's lr times {@code factor}. */
-    final List<Double> scaled(double factor) {
+    protected final List<Double> scaled(double factor) {
         List<Double> out = new ArrayList<>();
         for (int i = 0; i < groupCount(); i++) {
             out.add(groupLr(i) * factor);

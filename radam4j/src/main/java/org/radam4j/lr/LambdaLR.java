@@ -55,6 +55,6 @@ public final class LambdaLR extends LRScheduler {
     }
 
     @Override
-    void loadFields(StateValues v) {
+    protected void loadFields(StateValues v) {
     }
 }

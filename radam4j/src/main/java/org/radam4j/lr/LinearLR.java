@@ -1,8 +1,6 @@
 package org.radam4j.lr;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import org.radam4j.RAdam;
 
@@ -59,24 +57,13 @@ public final class LinearLR extends LRScheduler {
 
     @Override
     protected List<Double> closedFormLr() {
-        List<Double> out = new ArrayList<>();
-        for (double base : baseLrs) {
-            out.add(base * (startFactor + (endFactor - startFactor) * Math.min(totalIters, lastEpoch) / totalIters));
-        }
-        return out;
+        return fromBaseLrs(base -> base * (startFactor + (endFactor - startFactor) * Math.min(totalIters, lastEpoch) / totalIters));
     }
 
     @Override
-    protected void saveFields(Map<String, Object> m) {
-        m.put("start_factor", startFactor);
-        m.put("end_factor", endFactor);
-        m.put("total_iters", totalIters);
-    }
-
-    @Override
-    void loadFields(StateValues v) {
-        startFactor = v.real("start_factor", startFactor);
-        endFactor = v.real("end_factor", endFactor);
-        totalIters = v.integer("total_iters", totalIters);
+    protected List<Field> fields() {
+        return List.of(Field.real("start_factor", () -> startFactor, x -> startFactor = x),
+                Field.real("end_factor", () -> endFactor, x -> endFactor = x),
+                Field.integer("total_iters", () -> totalIters, x -> totalIters = x));
     }
 }

@@ -50,11 +50,8 @@ public final class MultiStepLR extends LRScheduler {
                 passed += e.getValue();
             }
         }
-        List<Double> out = new ArrayList<>();
-        for (double base : baseLrs) {
-            out.add(base * LibM.pow(gamma, passed));
-        }
-        return out;
+        double factor = LibM.pow(gamma, passed);
+        return fromBaseLrs(base -> base * factor);
     }
 
     @Override
@@ -64,7 +61,7 @@ public final class MultiStepLR extends LRScheduler {
     }
 
     @Override
-    void loadFields(StateValues v) {
+    protected void loadFields(StateValues v) {
         if (v.has("milestones")) {
             Object raw = v.raw("milestones");
             if (!(raw instanceof Map<?, ?> map)) {

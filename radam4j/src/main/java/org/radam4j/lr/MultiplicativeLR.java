@@ -50,6 +50,6 @@ public final class MultiplicativeLR extends LRScheduler {
     }
 
     @Override
-    void loadFields(StateValues v) {
+    protected void loadFields(StateValues v) {
     }
 }

@@ -246,7 +246,7 @@ public final class OneCycleLR extends LRScheduler {
     }
 
     @Override
-    void loadFields(StateValues v) {
+    protected void loadFields(StateValues v) {
         totalSteps = v.integer("total_steps", totalSteps);
         if (v.has("_schedule_phases")) {
             phases = schedulePhases(v.raw("_schedule_phases"));

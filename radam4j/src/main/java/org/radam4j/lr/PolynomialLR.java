@@ -1,8 +1,6 @@
 package org.radam4j.lr;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import org.radam4j.RAdam;
 import org.radam4j.internal.LibM;
@@ -40,22 +38,12 @@ public final class PolynomialLR extends LRScheduler {
 
     @Override
     protected List<Double> closedFormLr() {
-        List<Double> out = new ArrayList<>();
-        for (double base : baseLrs) {
-            out.add(base * LibM.pow(1.0 - (double) Math.min(totalIters, lastEpoch) / totalIters, power));
-        }
-        return out;
+        return fromBaseLrs(base -> base * LibM.pow(1.0 - (double) Math.min(totalIters, lastEpoch) / totalIters, power));
     }
 
     @Override
-    protected void saveFields(Map<String, Object> m) {
-        m.put("total_iters", totalIters);
-        m.put("power", power);
-    }
-
-    @Override
-    void loadFields(StateValues v) {
-        totalIters = v.integer("total_iters", totalIters);
-        power = v.real("power", power);
+    protected List<Field> fields() {
+        return List.of(Field.integer("total_iters", () -> totalIters, x -> totalIters = x),
+                Field.real("power", () -> power, x -> power = x));
     }
 }

@@ -233,7 +233,7 @@ public final class ReduceLROnPlateau extends LRScheduler {
     }
 
     @Override
-    void loadFields(StateValues v) {
+    protected void loadFields(StateValues v) {
         factor = v.real("factor", factor);
         if (v.has("default_min_lr")) {
             defaultMinLr = v.raw("default_min_lr") == null ? null : v.real("default_min_lr", 0);

@@ -83,7 +83,7 @@ public final class SequentialLR extends SchedulerList {
     }
 
     @Override
-    void loadFields(StateValues v) {
+    protected void loadFields(StateValues v) {
         if (v.has("_milestones")) {
             List<Double> ms = v.reals("_milestones", null);
             List<Long> out = new ArrayList<>();

@@ -10,9 +10,10 @@ import org.radam4j.internal.PyRepr;
 /**
  * Reads a scheduler's state dict values as Python wrote them (ints, floats, bools, strings, lists, None), with
  * an {@link IllegalArgumentException} naming the key when a value has the wrong type. A key that is absent keeps
- * the current value: PyTorch's {@code load_state_dict} is a {@code __dict__.update}.
+ * the current value: PyTorch's {@code load_state_dict} is a {@code __dict__.update}. What a scheduler's
+ * {@link LRScheduler#loadFields} reads its own fields with.
  */
-final class StateValues {
+public final class StateValues {
 
     private final Map<String, ?> map;
 
@@ -23,19 +24,23 @@ final class StateValues {
         this.map = map;
     }
 
-    boolean has(String key) {
+    /** Whether the state dict has {@code key}. */
+    public boolean has(String key) {
         return map.containsKey(key);
     }
 
-    Object raw(String key) {
+    /** The value under {@code key} as it is, or null. */
+    public Object raw(String key) {
         return map.get(key);
     }
 
-    double real(String key, double current) {
+    /** A number (int, float or a 1-element tensor), or {@code current} when the key is missing. */
+    public double real(String key, double current) {
         return has(key) ? toReal(map.get(key), key) : current;
     }
 
-    long integer(String key, long current) {
+    /** An int (or an integral float), or {@code current} when the key is missing. */
+    public long integer(String key, long current) {
         if (!has(key)) {
             return current;
         }
@@ -49,7 +54,8 @@ final class StateValues {
         throw wrong(key, "an int", v);
     }
 
-    boolean bool(String key, boolean current) {
+    /** A bool, or {@code current} when the key is missing. */
+    public boolean bool(String key, boolean current) {
         if (!has(key)) {
             return current;
         }
@@ -59,7 +65,8 @@ final class StateValues {
         throw wrong(key, "a bool", map.get(key));
     }
 
-    String string(String key, String current) {
+    /** A str, or {@code current} when the key is missing. */
+    public String string(String key, String current) {
         if (!has(key)) {
             return current;
         }
@@ -70,7 +77,7 @@ final class StateValues {
     }
 
     /** A list of numbers (or None for "absent"), or {@code current} when the key is missing. */
-    List<Double> reals(String key, List<Double> current) {
+    public List<Double> reals(String key, List<Double> current) {
         if (!has(key)) {
             return current;
         }

@@ -1,8 +1,6 @@
 package org.radam4j.lr;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import org.radam4j.RAdam;
 import org.radam4j.internal.LibM;
@@ -38,22 +36,12 @@ public final class StepLR extends LRScheduler {
 
     @Override
     protected List<Double> closedFormLr() {
-        List<Double> out = new ArrayList<>();
-        for (double base : baseLrs) {
-            out.add(base * LibM.pow(gamma, Math.floorDiv(lastEpoch, stepSize)));
-        }
-        return out;
+        return fromBaseLrs(base -> base * LibM.pow(gamma, Math.floorDiv(lastEpoch, stepSize)));
     }
 
     @Override
-    protected void saveFields(Map<String, Object> m) {
-        m.put("step_size", stepSize);
-        m.put("gamma", gamma);
-    }
-
-    @Override
-    void loadFields(StateValues v) {
-        stepSize = v.integer("step_size", stepSize);
-        gamma = v.real("gamma", gamma);
+    protected List<Field> fields() {
+        return List.of(Field.integer("step_size", () -> stepSize, x -> stepSize = x),
+                Field.real("gamma", () -> gamma, x -> gamma = x));
     }
 }
