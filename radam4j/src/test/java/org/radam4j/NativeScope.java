@@ -1,6 +1,8 @@
 package org.radam4j;
 
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -12,6 +14,13 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * the garbage collector.
  */
 public final class NativeScope implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback {
+
+    /** A random leaf tensor that requires grad: a param as a module would hold it. */
+    public static Tensor param(long... shape) {
+        Tensor p = torch.randn(shape);
+        p.requires_grad_(true);
+        return p;
+    }
 
     private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(NativeScope.class);
 

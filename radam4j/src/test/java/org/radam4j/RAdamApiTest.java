@@ -14,6 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.radam4j.NativeScope.param;
 
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -40,12 +41,6 @@ class RAdamApiTest {
     @BeforeEach
     void seed() {
         torch.manual_seed(7);
-    }
-
-    private static Tensor param(long... shape) {
-        Tensor p = randn(shape);
-        p.requires_grad_(true);
-        return p;
     }
 
     private static byte[] bytes(Tensor t) {

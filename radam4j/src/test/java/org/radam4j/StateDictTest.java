@@ -3,7 +3,6 @@ package org.radam4j;
 import org.radam4j.internal.Dtypes;
 
 import static org.bytedeco.pytorch.global.torch.ones;
-import static org.bytedeco.pytorch.global.torch.randn;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -11,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.radam4j.NativeScope.param;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -34,12 +34,6 @@ class StateDictTest {
     @BeforeEach
     void seed() {
         torch.manual_seed(5);
-    }
-
-    private static Tensor param(long... shape) {
-        Tensor p = randn(shape);
-        p.requires_grad_(true);
-        return p;
     }
 
     private static RAdam stepped(Tensor... params) {

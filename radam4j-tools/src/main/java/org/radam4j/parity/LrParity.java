@@ -169,89 +169,43 @@ public final class LrParity {
         CyclicLR.Builder b = k.get("base_lr").isArray()
                 ? CyclicLR.builder(opt, doubles(k.get("base_lr")), doubles(k.get("max_lr")))
                 : CyclicLR.builder(opt, k.get("base_lr").asDouble(), k.get("max_lr").asDouble());
-        if (k.has("step_size_up")) {
-            b.stepSizeUp(k.get("step_size_up").asLong());
-        }
+        ifPresent(k, "step_size_up", v -> b.stepSizeUp(v.asLong()));
         if (k.has("step_size_down") && !k.get("step_size_down").isNull()) {
             b.stepSizeDown(k.get("step_size_down").asLong());
         }
-        if (k.has("mode")) {
-            b.mode(k.get("mode").asText());
-        }
-        if (k.has("gamma")) {
-            b.gamma(k.get("gamma").asDouble());
-        }
-        if (k.has("cycle_momentum")) {
-            b.cycleMomentum(k.get("cycle_momentum").asBoolean());
-        }
-        if (k.has("base_momentum")) {
-            b.baseMomentum(k.get("base_momentum").asDouble());
-        }
-        if (k.has("max_momentum")) {
-            b.maxMomentum(k.get("max_momentum").asDouble());
-        }
+        ifPresent(k, "mode", v -> b.mode(v.asText()));
+        ifPresent(k, "gamma", v -> b.gamma(v.asDouble()));
+        ifPresent(k, "cycle_momentum", v -> b.cycleMomentum(v.asBoolean()));
+        ifPresent(k, "base_momentum", v -> b.baseMomentum(v.asDouble()));
+        ifPresent(k, "max_momentum", v -> b.maxMomentum(v.asDouble()));
         return b.build();
     }
 
     private static OneCycleLR oneCycle(RAdam opt, JsonNode k) {
         OneCycleLR.Builder b = k.get("max_lr").isArray() ? OneCycleLR.builder(opt, doubles(k.get("max_lr")))
                 : OneCycleLR.builder(opt, k.get("max_lr").asDouble());
-        if (k.has("total_steps")) {
-            b.totalSteps(k.get("total_steps").asLong());
-        }
-        if (k.has("epochs")) {
-            b.epochs(k.get("epochs").asLong());
-        }
-        if (k.has("steps_per_epoch")) {
-            b.stepsPerEpoch(k.get("steps_per_epoch").asLong());
-        }
-        if (k.has("pct_start")) {
-            b.pctStart(k.get("pct_start").asDouble());
-        }
-        if (k.has("anneal_strategy")) {
-            b.annealStrategy(k.get("anneal_strategy").asText());
-        }
-        if (k.has("cycle_momentum")) {
-            b.cycleMomentum(k.get("cycle_momentum").asBoolean());
-        }
-        if (k.has("base_momentum")) {
-            b.baseMomentum(k.get("base_momentum").asDouble());
-        }
-        if (k.has("max_momentum")) {
-            b.maxMomentum(k.get("max_momentum").asDouble());
-        }
-        if (k.has("div_factor")) {
-            b.divFactor(k.get("div_factor").asDouble());
-        }
-        if (k.has("final_div_factor")) {
-            b.finalDivFactor(k.get("final_div_factor").asDouble());
-        }
-        if (k.has("three_phase")) {
-            b.threePhase(k.get("three_phase").asBoolean());
-        }
+        ifPresent(k, "total_steps", v -> b.totalSteps(v.asLong()));
+        ifPresent(k, "epochs", v -> b.epochs(v.asLong()));
+        ifPresent(k, "steps_per_epoch", v -> b.stepsPerEpoch(v.asLong()));
+        ifPresent(k, "pct_start", v -> b.pctStart(v.asDouble()));
+        ifPresent(k, "anneal_strategy", v -> b.annealStrategy(v.asText()));
+        ifPresent(k, "cycle_momentum", v -> b.cycleMomentum(v.asBoolean()));
+        ifPresent(k, "base_momentum", v -> b.baseMomentum(v.asDouble()));
+        ifPresent(k, "max_momentum", v -> b.maxMomentum(v.asDouble()));
+        ifPresent(k, "div_factor", v -> b.divFactor(v.asDouble()));
+        ifPresent(k, "final_div_factor", v -> b.finalDivFactor(v.asDouble()));
+        ifPresent(k, "three_phase", v -> b.threePhase(v.asBoolean()));
         return b.build();
     }
 
     private static ReduceLROnPlateau plateau(RAdam opt, JsonNode k) {
         ReduceLROnPlateau.Builder b = ReduceLROnPlateau.builder(opt);
-        if (k.has("mode")) {
-            b.mode(k.get("mode").asText());
-        }
-        if (k.has("factor")) {
-            b.factor(k.get("factor").asDouble());
-        }
-        if (k.has("patience")) {
-            b.patience(k.get("patience").asLong());
-        }
-        if (k.has("threshold")) {
-            b.threshold(k.get("threshold").asDouble());
-        }
-        if (k.has("threshold_mode")) {
-            b.thresholdMode(k.get("threshold_mode").asText());
-        }
-        if (k.has("cooldown")) {
-            b.cooldown(k.get("cooldown").asLong());
-        }
+        ifPresent(k, "mode", v -> b.mode(v.asText()));
+        ifPresent(k, "factor", v -> b.factor(v.asDouble()));
+        ifPresent(k, "patience", v -> b.patience(v.asLong()));
+        ifPresent(k, "threshold", v -> b.threshold(v.asDouble()));
+        ifPresent(k, "threshold_mode", v -> b.thresholdMode(v.asText()));
+        ifPresent(k, "cooldown", v -> b.cooldown(v.asLong()));
         if (k.has("min_lr")) {
             if (k.get("min_lr").isArray()) {
                 b.minLr(doubles(k.get("min_lr")));
@@ -259,9 +213,7 @@ public final class LrParity {
                 b.minLr(k.get("min_lr").asDouble());
             }
         }
-        if (k.has("eps")) {
-            b.eps(k.get("eps").asDouble());
-        }
+        ifPresent(k, "eps", v -> b.eps(v.asDouble()));
         return b.build();
     }
 
@@ -302,5 +254,12 @@ public final class LrParity {
         List<Double> out = new ArrayList<>();
         a.forEach(x -> out.add(x.asDouble()));
         return out;
+    }
+
+    /** Calls {@code set} with the config's value of {@code key}, where the config has one (a Python default otherwise). */
+    private static void ifPresent(JsonNode config, String key, java.util.function.Consumer<JsonNode> set) {
+        if (config.has(key)) {
+            set.accept(config.get(key));
+        }
     }
 }

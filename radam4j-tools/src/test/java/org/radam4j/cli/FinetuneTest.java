@@ -2,16 +2,12 @@ package org.radam4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
@@ -42,15 +38,7 @@ class FinetuneTest {
     }
 
     private static String python(String... args) throws Exception {
-        assumeTrue(PythonInteropTest.python != null, "no python3 with torch (apt-get install python3-torch)");
-        List<String> cmd = new ArrayList<>(List.of(PythonInteropTest.python,
-                Path.of(FinetuneTest.class.getResource("/python/jit_model.py").toURI()).toString()));
-        cmd.addAll(List.of(args));
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(300, TimeUnit.SECONDS), "python timed out");
-        assertEquals(0, p.exitValue(), "python " + String.join(" ", args) + " failed");
-        return out;
+        return PythonInteropTest.script("/python/jit_model.py", args);
     }
 
     @Test

@@ -4,14 +4,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import org.bytedeco.javacpp.PointerScope;
@@ -70,12 +68,7 @@ class LrSchedulerInteropTest {
     }
 
     private static String run(List<String> cmd) throws Exception {
-        assumeTrue(PythonInteropTest.python != null, "no python3 with torch (apt-get install python3-torch)");
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(300, TimeUnit.SECONDS), "python timed out");
-        assertEquals(0, p.exitValue(), "python " + String.join(" ", cmd) + " failed");
-        return out;
+        return PythonInteropTest.run(cmd);
     }
 
     @Test

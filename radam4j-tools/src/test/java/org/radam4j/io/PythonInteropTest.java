@@ -79,14 +79,24 @@ public class PythonInteropTest {
     }
 
     static String py(String... args) throws Exception {
+        return script("/python/pytree.py", args);
+    }
+
+    /** Runs the test resource {@code resource} with Python and {@code args}; its standard output. */
+    public static String script(String resource, String... args) throws Exception {
         assumeTrue(python != null, "no python3 with torch (apt-get install python3-torch)");
-        Path script = Path.of(Golden.class.getResource("/python/pytree.py").toURI());
-        List<String> cmd = new ArrayList<>(List.of(python, script.toString()));
+        List<String> cmd = new ArrayList<>(List.of(python, Path.of(Golden.class.getResource(resource).toURI()).toString()));
         cmd.addAll(List.of(args));
+        return run(cmd);
+    }
+
+    /** Runs {@code cmd} (a Python command line); its standard output. Skips the test where there is no Python. */
+    static String run(List<String> cmd) throws Exception {
+        assumeTrue(python != null, "no python3 with torch (apt-get install python3-torch)");
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(300, TimeUnit.SECONDS), "python timed out");
-        assertEquals(0, p.exitValue(), "python " + String.join(" ", args) + " failed");
+        assertEquals(0, p.exitValue(), "python " + String.join(" ", cmd) + " failed");
         return out;
     }
 

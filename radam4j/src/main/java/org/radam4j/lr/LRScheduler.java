@@ -53,6 +53,7 @@ public abstract class LRScheduler {
     /** PyTorch 2.x's {@code _is_initial}: true during the step the constructor takes. */
     protected boolean isInitial;
     protected List<Double> lastLr;
+    private final boolean epochState;
 
     /** Python's {@code LRScheduler.__init__} up to the initial step. */
     protected LRScheduler(RAdam optimizer, long lastEpoch) {
@@ -76,11 +77,13 @@ public abstract class LRScheduler {
         }
         this.baseLrs = base;
         this.lastEpoch = lastEpoch;
+        this.epochState = true;
     }
 
     /** For schedulers that do not start like the others (ChainedScheduler, SequentialLR, ReduceLROnPlateau). */
     LRScheduler(RAdam optimizer) {
         this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
+        this.epochState = false;
     }
 
     /** Python's {@code _initial_step}: resets the step count and takes the first step. */
@@ -202,10 +205,10 @@ public abstract class LRScheduler {
     /**
      * Whether the state dict holds the epoch-style base fields ({@code base_lrs}, {@code _step_count}, ...):
      * not for the schedulers whose Python class does not set them (ReduceLROnPlateau, ChainedScheduler,
-     * SequentialLR), which put what they have in {@link #saveFields}.
+     * SequentialLR: those built with the other constructor), which put what they have in {@link #saveFields}.
      */
-    boolean hasEpochState() {
-        return true;
+    final boolean hasEpochState() {
+        return epochState;
     }
 
     /** The state dicts of wrapped schedulers, in order ({@code _schedulers}). */

@@ -3,7 +3,6 @@ package org.radam4j.lr;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.function.LongToDoubleFunction;
 
 import org.radam4j.RAdam;
@@ -49,12 +48,9 @@ public final class LambdaLR extends LRScheduler {
         return out;
     }
 
+    /** Python keeps {@code None} for a lambda that is not a callable object; the lambdas are not loaded. */
     @Override
-    protected void saveFields(Map<String, Object> m) {
-        m.put("lr_lambdas", new ArrayList<>(Collections.nCopies(lambdas.size(), null)));
-    }
-
-    @Override
-    protected void loadFields(StateValues v) {
+    protected List<Field> fields() {
+        return List.of(new Field("lr_lambdas", () -> new ArrayList<>(Collections.nCopies(lambdas.size(), null)), v -> { }));
     }
 }

@@ -209,11 +209,6 @@ public final class ReduceLROnPlateau extends LRScheduler {
     }
 
     @Override
-    boolean hasEpochState() {
-        return false;
-    }
-
-    @Override
     protected void saveFields(Map<String, Object> m) {
         m.put("factor", factor);
         m.put("default_min_lr", defaultMinLr);

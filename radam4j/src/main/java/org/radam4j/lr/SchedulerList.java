@@ -26,9 +26,4 @@ abstract class SchedulerList extends LRScheduler {
     protected List<Double> getLr() {
         return currentLrs();
     }
-
-    @Override
-    boolean hasEpochState() {
-        return false;
-    }
 }

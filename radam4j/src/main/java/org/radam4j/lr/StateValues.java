@@ -56,24 +56,23 @@ public final class StateValues {
 
     /** A bool, or {@code current} when the key is missing. */
     public boolean bool(String key, boolean current) {
-        if (!has(key)) {
-            return current;
-        }
-        if (map.get(key) instanceof Boolean b) {
-            return b;
-        }
-        throw wrong(key, "a bool", map.get(key));
+        return typed(key, current, Boolean.class, "a bool");
     }
 
     /** A str, or {@code current} when the key is missing. */
     public String string(String key, String current) {
+        return typed(key, current, String.class, "a str");
+    }
+
+    private <T> T typed(String key, T current, Class<T> type, String what) {
         if (!has(key)) {
             return current;
         }
-        if (map.get(key) instanceof String s) {
-            return s;
+        Object v = map.get(key);
+        if (type.isInstance(v)) {
+            return type.cast(v);
         }
-        throw wrong(key, "a str", map.get(key));
+        throw wrong(key, what, v);
     }
 
     /** A list of numbers (or None for "absent"), or {@code current} when the key is missing. */
