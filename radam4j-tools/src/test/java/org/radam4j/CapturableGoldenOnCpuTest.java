@@ -20,6 +20,7 @@ import org.radam4j.parity.PyTree;
 import org.radam4j.parity.TensorCodec;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.radam4j.parity.Golden;
 
 /**
  * The capturable variants recorded by PyTorch 2.11 on an H200 (golden_cuda.json, {@code *_capturable}),

@@ -43,14 +43,14 @@ final class StepPath {
         return Kind.FOREACH;
     }
 
-    /** The assertions of {@code _single_tensor_radam} / {@code _multi_tensor_radam}, before any tensor changes. */
+    /**
+     * The assertions of {@code _single_tensor_radam} / {@code _multi_tensor_radam}, before any tensor changes.
+     * ({@code _foreach ops don't support autograd} is refused earlier, by {@link RAdamOptions.Builder#build()}.)
+     */
     static void check(Kind kind, RAdamOptions o, List<Tensor> params) {
         List<String> supported = kind == Kind.FOREACH ? CAPTURABLE_DEVICES.subList(0, 4) : CAPTURABLE_DEVICES;
         if (kind == Kind.FUSED && FusedKernel.unavailableReason() != null) {
             throw new IllegalStateException(FusedKernel.unavailableReason());
-        }
-        if (kind == Kind.FOREACH && o.differentiable()) {
-            throw new IllegalStateException("_foreach ops don't support autograd");
         }
         if (o.capturable()) {
             for (Tensor p : params) {

@@ -16,7 +16,7 @@ import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.radam4j.io.PythonInteropTest;
+import org.radam4j.interop.PythonInteropTest;
 import org.radam4j.io.TorchFiles;
 
 /**

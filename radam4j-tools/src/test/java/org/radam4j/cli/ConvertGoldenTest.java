@@ -12,7 +12,7 @@ import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.radam4j.Golden;
+import org.radam4j.parity.Golden;
 import org.radam4j.io.Recordings;
 import org.radam4j.io.TorchFiles;
 

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.radam4j.RAdamOptions;
-import org.radam4j.io.PythonInteropTest;
+import org.radam4j.interop.PythonInteropTest;
 import org.radam4j.io.TorchFiles;
 
 import com.fasterxml.jackson.databind.JsonNode;

@@ -11,7 +11,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
-import org.radam4j.Golden;
+import org.radam4j.parity.Golden;
 
 import com.fasterxml.jackson.databind.JsonNode;
 

@@ -1,4 +1,4 @@
-package org.radam4j;
+package org.radam4j.parity;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;

@@ -1,4 +1,4 @@
-package org.radam4j.io;
+package org.radam4j.interop;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
@@ -20,6 +20,8 @@ import org.radam4j.NativeScope;
 import org.radam4j.ParamGroupSpec;
 import org.radam4j.RAdam;
 import org.radam4j.RAdamOptions;
+import org.radam4j.io.ModuleStates;
+import org.radam4j.io.JitModules;
 
 /**
  * The {@code *_list} walks at their ends (empty, one element, the last element) and what is built on them:

@@ -1,4 +1,4 @@
-package org.radam4j;
+package org.radam4j.parity;
 
 import org.radam4j.internal.Dtypes;
 
@@ -20,6 +20,8 @@ import org.junit.jupiter.api.TestFactory;
 import org.radam4j.parity.TensorCodec;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.radam4j.RAdamOptions;
+import org.radam4j.RAdam;
 
 /**
  * {@code differentiable=true}: autograd through 8 RAdam steps, checked against PyTorch's recorded gradients

@@ -1,4 +1,4 @@
-package org.radam4j.io;
+package org.radam4j.interop;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -26,6 +26,7 @@ import org.radam4j.parity.LrParity;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.radam4j.io.TorchFiles;
 
 /**
  * Learning-rate schedules against real Python PyTorch (Debian's 1.13, which .ci/run installs): the recorder

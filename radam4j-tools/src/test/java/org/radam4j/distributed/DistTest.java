@@ -1,4 +1,4 @@
-package org.radam4j.dist;
+package org.radam4j.distributed;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -19,6 +19,7 @@ import org.radam4j.cli.Launch;
 import org.radam4j.io.TorchFiles;
 import org.radam4j.parity.PyValues;
 import org.radam4j.parity.TensorCodec;
+import org.radam4j.dist.DistGroup;
 
 /**
  * ZeroRedundancyRAdam on 2 and 3 processes over Gloo on 127.0.0.1, on every path: params equal bit for bit to a

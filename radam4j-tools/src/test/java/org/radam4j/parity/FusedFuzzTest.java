@@ -1,4 +1,4 @@
-package org.radam4j;
+package org.radam4j.parity;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,6 +20,9 @@ import org.junit.jupiter.api.TestFactory;
 import org.radam4j.fuzz.FusedFuzzer;
 import org.radam4j.internal.FusedKernel;
 import org.radam4j.parity.TensorCodec;
+import org.radam4j.RAdamOptions;
+import org.radam4j.RAdam;
+import org.radam4j.ParamState;
 
 /**
  * The fused path gives the for-loop's bits (the for-loop is PyTorch's, see the golden tests) on random

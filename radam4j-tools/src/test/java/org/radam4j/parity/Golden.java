@@ -1,4 +1,4 @@
-package org.radam4j;
+package org.radam4j.parity;
 
 import java.io.File;
 import java.io.IOException;

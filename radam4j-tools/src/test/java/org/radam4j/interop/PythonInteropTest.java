@@ -1,4 +1,4 @@
-package org.radam4j.io;
+package org.radam4j.interop;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -24,7 +24,7 @@ import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.radam4j.Golden;
+import org.radam4j.parity.Golden;
 import org.radam4j.PyTuple;
 import org.radam4j.RAdam;
 import org.radam4j.RAdamOptions;
@@ -39,6 +39,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.radam4j.io.ModuleStates;
+import org.radam4j.io.TorchFiles;
 
 /**
  * Checkpoints crossing between Java and real Python PyTorch (Debian's python3-torch, 1.13, which .ci/run

@@ -1,4 +1,4 @@
-package org.radam4j.dist;
+package org.radam4j.distributed;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -15,6 +15,9 @@ import org.radam4j.Libtorch;
 import org.radam4j.ParamGroupSpec;
 import org.radam4j.RAdamOptions;
 import org.radam4j.io.TorchFiles;
+import org.radam4j.dist.ZeroRedundancyRAdam;
+import org.radam4j.dist.GradAverager;
+import org.radam4j.dist.DistGroup;
 
 /**
  * One rank of {@link DistTest}'s runs: {@code DistCheck OUT.pt STEPS PATH [RESUME.pt]}. Every rank builds the

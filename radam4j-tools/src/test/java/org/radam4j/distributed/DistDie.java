@@ -1,10 +1,11 @@
-package org.radam4j.dist;
+package org.radam4j.distributed;
 
 import java.time.Duration;
 import java.util.List;
 
 import org.bytedeco.pytorch.global.torch;
 import org.radam4j.Libtorch;
+import org.radam4j.dist.DistGroup;
 
 /**
  * For {@link DistTest}: ranks all-reduce in a loop with a 5 s timeout; rank 1 dies abruptly after 1 s. The

@@ -1,4 +1,4 @@
-package org.radam4j.io;
+package org.radam4j.interop;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -23,9 +23,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.radam4j.NativeScope;
 import org.junit.jupiter.api.io.TempDir;
-import org.radam4j.Golden;
+import org.radam4j.parity.Golden;
 import org.radam4j.PyTuple;
 import org.radam4j.parity.PyValues;
+import org.radam4j.io.TorchFiles;
+import org.radam4j.io.TorchFileFormatException;
 
 /** Reading and writing PyTorch checkpoints in Java, and refusing what is not one. */
 @ExtendWith(NativeScope.class)

@@ -1,4 +1,4 @@
-package org.radam4j.io;
+package org.radam4j.interop;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -28,6 +28,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.radam4j.NativeScope;
 import org.junit.jupiter.api.io.TempDir;
 import org.radam4j.parity.TensorCodec;
+import org.radam4j.io.TorchFiles;
+import org.radam4j.io.TorchFileFormatException;
+import org.radam4j.io.PyDtype;
+import org.radam4j.io.PyDevice;
 
 /**
  * Storages shared between tensors survive {@code TorchFiles} both ways (and to and from Python 1.13), and the

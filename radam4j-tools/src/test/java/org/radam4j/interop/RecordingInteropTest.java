@@ -1,4 +1,4 @@
-package org.radam4j.io;
+package org.radam4j.interop;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -18,6 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.radam4j.ParamGroupSpec;
 import org.radam4j.RAdam;
 import org.radam4j.RAdamOptions;
+import org.radam4j.io.Recordings;
+import org.radam4j.io.Recorder;
 
 /**
  * Recordings across Python and Java with Debian's PyTorch 1.13 (as in CI): runs that

@@ -1,4 +1,4 @@
-package org.radam4j;
+package org.radam4j.parity;
 
 import static org.bytedeco.pytorch.global.torch.ones;
 import static org.bytedeco.pytorch.global.torch.randn;
@@ -31,6 +31,8 @@ import org.radam4j.parity.Outcome;
 import org.radam4j.parity.TensorCodec;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.radam4j.RAdamOptions;
+import org.radam4j.RAdam;
 
 /**
  * Long-run safety: fixed-seed fuzzing of loadStateDict and of the checkpoint reader, no handle growth over a

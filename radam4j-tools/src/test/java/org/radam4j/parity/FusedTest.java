@@ -1,4 +1,4 @@
-package org.radam4j;
+package org.radam4j.parity;
 
 import org.radam4j.internal.NativeLoader;
 
@@ -34,6 +34,9 @@ import org.radam4j.parity.ParityRunner;
 import org.radam4j.parity.TensorCodec;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import org.radam4j.RAdamOptions;
+import org.radam4j.RAdam;
+import org.radam4j.NativeScope;
 
 /** The fused kernel: accuracy on every golden CPU case, what it hands to the for-loop, what it refuses, its loader. */
 @ExtendWith(NativeScope.class)
