@@ -83,20 +83,28 @@ final class FusedRAdam {
     static final class Slots {
         private final Map<ParamState, Slot> cache = new IdentityHashMap<>();
 
-        /** The slot of each state, read again where any of its tensors changed since. */
-        Slot[] of(List<ParamState> states) {
+        /**
+         * The slot of each param's state, read again where any of its tensors changed since, and whether the
+         * kernel {@link #takes} the param ({@code taken}), in one pass over the batch.
+         */
+        Slot[] of(GroupTensors t, List<ParamState> states, RAdamOptions o, boolean[] taken) {
             Slot[] slots = new Slot[states.size()];
+            boolean[] fresh = new boolean[slots.length];
             PerParam.forEach(slots.length, i -> {
                 ParamState s = states.get(i);
                 Slot slot = cache.get(s);
                 if (slot == null || slot.mVersion != s.expAvg()._version() || slot.vVersion != s.expAvgSq()._version()
                         || slot.stepVersion != s.step()._version()) {
                     slot = new Slot(s);
+                    fresh[i] = true;
                 }
                 slots[i] = slot;
+                taken[i] = takes(t.facts().get(i), t.grads().get(i), slot, o);
             });
             for (int i = 0; i < slots.length; i++) {
-                cache.put(states.get(i), slots[i]);
+                if (fresh[i]) {
+                    cache.put(states.get(i), slots[i]);
+                }
             }
             return slots;
         }

@@ -59,6 +59,11 @@ record GroupTensors(List<Tensor> params, List<Tensor> grads, List<Tensor> expAvg
         return new GroupTensors(p, g, m, v, s, f, sl);
     }
 
+    /** This batch, every param of it, with the fused path's {@code slots}. */
+    GroupTensors withSlots(FusedRAdam.Slot[] slots) {
+        return new GroupTensors(params, grads, expAvgs, expAvgSqs, stateSteps, facts, java.util.Arrays.asList(slots));
+    }
+
     int size() {
         return params.size();
     }

@@ -145,17 +145,25 @@ final class StepPlan implements AutoCloseable {
             batches.add(new Batch(c.kind(), c.options(), all));
             return;
         }
-        FusedRAdam.Slot[] fused = slots.of(states);
         boolean[] taken = new boolean[n];
-        PerParam.forEach(n, i -> taken[i] = FusedRAdam.takes(c.facts().get(i), c.grads().get(i), fused[i], c.options()));
+        FusedRAdam.Slot[] fused = slots.of(all, states, c.options(), taken);
         List<Integer> forLoop = new ArrayList<>();
-        List<Integer> kernel = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            (taken[i] ? kernel : forLoop).add(i);
+            if (!taken[i]) {
+                forLoop.add(i);
+            }
         }
-        if (!forLoop.isEmpty()) {
-            batches.add(new Batch(StepPath.Kind.FORLOOP, c.options(), all.pick(forLoop, null)));
+        if (forLoop.isEmpty()) {
+            batches.add(new Batch(StepPath.Kind.FUSED, c.options(), all.withSlots(fused)));
+            return;
         }
+        List<Integer> kernel = new ArrayList<>(n - forLoop.size());
+        for (int i = 0; i < n; i++) {
+            if (taken[i]) {
+                kernel.add(i);
+            }
+        }
+        batches.add(new Batch(StepPath.Kind.FORLOOP, c.options(), all.pick(forLoop, null)));
         if (!kernel.isEmpty()) {
             batches.add(new Batch(StepPath.Kind.FUSED, c.options(), all.pick(kernel, fused)));
         }
