@@ -37,11 +37,14 @@ public final class PyCounter extends AbstractMap<Object, Object> {
     public static PyCounter copyOf(Map<?, ?> mapping, String what) {
         Map<Object, Object> m = new LinkedHashMap<>();
         for (Map.Entry<?, ?> e : mapping.entrySet()) {
-            if (!(e.getKey() instanceof Number k) || k instanceof Double || k instanceof Float
-                    || !(e.getValue() instanceof Number c) || c instanceof Double || c instanceof Float) {
-                throw new IllegalArgumentException(what + " must map int epochs to int counts, but has "
-                        + e.getKey() + ": " + e.getValue());
+            if (!(e.getKey() instanceof Long || e.getKey() instanceof Integer)
+                    || !(e.getValue() instanceof Long || e.getValue() instanceof Integer)) {
+                throw new IllegalArgumentException(what + " must map int epochs to int counts of 64 bits, but has "
+                        + org.radam4j.internal.PyRepr.brief(e.getKey(), 40) + ": "
+                        + org.radam4j.internal.PyRepr.brief(e.getValue(), 40));
             }
+            Number k = (Number) e.getKey();
+            Number c = (Number) e.getValue();
             m.put(k.longValue(), c.longValue());
         }
         return new PyCounter(m);

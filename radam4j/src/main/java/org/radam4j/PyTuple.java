@@ -17,6 +17,8 @@ public final class PyTuple extends AbstractList<Object> {
     }
 
     private final Object[] items;
+    private int hash;
+    private boolean hashed;
 
     private PyTuple(Object[] items) {
         this.items = items;
@@ -43,5 +45,33 @@ public final class PyTuple extends AbstractList<Object> {
     @Override
     public String toString() {
         return "(" + String.join(", ", Arrays.stream(items).map(String::valueOf).toList()) + (items.length == 1 ? ",)" : ")");
+    }
+
+    /**
+     * {@link List#hashCode()}'s value, computed once where every element is immutable (as the elements of a
+     * tuple that Python can hash are), so that tuples of tuples that share parts hash in linear time.
+     */
+    @Override
+    public int hashCode() {
+        if (hashed) {
+            return hash;
+        }
+        int h = 1;
+        boolean stable = true;
+        for (Object o : items) {
+            h = 31 * h + (o == null ? 0 : o.hashCode());
+            stable &= !(o instanceof java.util.Collection<?> && !(o instanceof PyTuple)) && !(o instanceof java.util.Map<?, ?>);
+        }
+        if (stable) {
+            hash = h;
+            hashed = true;
+        }
+        return h;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o == this || (o instanceof List<?> && (!(o instanceof PyTuple t) || t.hashCode() == hashCode())
+                && super.equals(o));
     }
 }

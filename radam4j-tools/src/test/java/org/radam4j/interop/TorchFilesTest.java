@@ -133,7 +133,7 @@ class TorchFilesTest {
                 if (e.getName().endsWith("/data/1")) {
                     data = java.util.Arrays.copyOf(data, data.length - 4);
                 }
-                out.putNextEntry(new ZipEntry(e.getName()));
+                out.putNextEntry(stored(e.getName(), data));
                 out.write(data);
                 out.closeEntry();
             }
@@ -184,11 +184,23 @@ class TorchFilesTest {
         ByteArrayOutputStream buf = new ByteArrayOutputStream();
         try (ZipOutputStream out = new ZipOutputStream(buf)) {
             for (Map.Entry<String, byte[]> e : entries.entrySet()) {
-                out.putNextEntry(new ZipEntry(e.getKey()));
+                out.putNextEntry(stored(e.getKey(), e.getValue()));
                 out.write(e.getValue());
                 out.closeEntry();
             }
         }
         return Files.write(f, buf.toByteArray());
+    }
+
+    /** An uncompressed entry, as torch.save writes them. */
+    private static ZipEntry stored(String name, byte[] data) {
+        ZipEntry e = new ZipEntry(name);
+        e.setMethod(ZipEntry.STORED);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(data);
+        e.setSize(data.length);
+        e.setCompressedSize(data.length);
+        e.setCrc(crc.getValue());
+        return e;
     }
 }

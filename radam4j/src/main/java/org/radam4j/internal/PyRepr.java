@@ -86,6 +86,8 @@ public final class PyRepr {
             return "list";
         } else if (v instanceof java.util.Map<?, ?>) {
             return "dict";
+        } else if (v instanceof java.util.Set<?>) {
+            return "set";
         } else if (v instanceof org.bytedeco.pytorch.Tensor) {
             return "Tensor";
         }
@@ -98,8 +100,73 @@ public final class PyRepr {
         if (v == null || v instanceof org.bytedeco.pytorch.Tensor) {
             return type;
         }
-        String s = String.valueOf(v);
-        return type + " " + (s.length() > 60 ? s.substring(0, 60) + "..." : s);
+        return type + " " + (v instanceof String s ? (s.length() > 60 ? s.substring(0, 60) + "..." : s) : brief(v, 60));
+    }
+
+    /**
+     * At most about {@code max} characters of a value's repr, for messages about values read from files: the work
+     * is bounded by {@code max} whatever the value's size, depth, sharing or cycles; ints beyond 128 bits are
+     * named by their size (their decimal digits cost quadratic time).
+     */
+    public static String brief(Object v, int max) {
+        StringBuilder out = new StringBuilder();
+        java.util.ArrayDeque<Object> todo = new java.util.ArrayDeque<>();
+        todo.push(v == null ? NONE : v);
+        while (!todo.isEmpty() && out.length() <= max) {
+            Object x = todo.pop();
+            if (x instanceof Text t) {
+                out.append(t.text());
+            } else if (x instanceof Items f) {
+                if (!f.items().hasNext()) {
+                    out.append(f.close());
+                    continue;
+                }
+                Object next = f.items().next();
+                if (f.started()) {
+                    out.append(", ");
+                }
+                todo.push(new Items(f.items(), f.close(), true));
+                if (next instanceof java.util.Map.Entry<?, ?> e) {
+                    todo.push(e.getValue() == null ? NONE : e.getValue());
+                    todo.push(new Text(": "));
+                    todo.push(e.getKey() == null ? NONE : e.getKey());
+                } else {
+                    todo.push(next == null ? NONE : next);
+                }
+            } else if (x instanceof java.util.Map<?, ?> m) {
+                out.append('{');
+                todo.push(new Items(m.entrySet().iterator(), "}", false));
+            } else if (isTuple(x)) {
+                out.append('(');
+                todo.push(new Items(((java.util.List<?>) x).iterator(), ")", false));
+            } else if (x instanceof java.util.List<?> l) {
+                out.append('[');
+                todo.push(new Items(l.iterator(), "]", false));
+            } else if (x instanceof java.util.Set<?> set) {
+                out.append('{');
+                todo.push(new Items(set.iterator(), "}", false));
+            } else if (x instanceof java.math.BigInteger b && b.bitLength() > 128) {
+                out.append("<an int of ").append(b.bitLength()).append(" bits>");
+            } else if (x instanceof String str) {
+                out.append(repr(str.length() > max ? str.substring(0, max) : str));
+            } else if (x instanceof org.bytedeco.pytorch.Tensor) {
+                out.append("<tensor>");
+            } else if (x == NONE) {
+                out.append("None");
+            } else {
+                String r = repr(x);
+                out.append(r.length() > max ? r.substring(0, max) : r);
+            }
+        }
+        return out.length() > max || !todo.isEmpty() ? out.substring(0, Math.min(out.length(), max)) + "..." : out.toString();
+    }
+
+    private static final Object NONE = new Object();
+
+    private record Text(String text) {
+    }
+
+    private record Items(java.util.Iterator<?> items, String close, boolean started) {
     }
 
     /**

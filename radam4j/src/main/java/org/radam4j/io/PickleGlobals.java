@@ -80,8 +80,9 @@ final class PickleGlobals {
                 return PyTuple.copyOf(dims);
             }
             case "torch.device" -> {
-                if (a.isEmpty() || !(a.get(0) instanceof String type)) {
-                    throw PickleReader.bad("torch.device() takes a device type");
+                if (a.isEmpty() || !(a.get(0) instanceof String type) || type.length() > 64
+                        || (a.size() > 1 && a.get(1) != null && !(a.get(1) instanceof Long i && i >= 0 && i < Integer.MAX_VALUE))) {
+                    throw PickleReader.bad("torch.device() takes a device type and an index below 2^31");
                 }
                 return new PyDevice(a.size() > 1 && a.get(1) != null ? type + ":" + a.get(1) : type);
             }
@@ -89,7 +90,7 @@ final class PickleGlobals {
                 if (a.size() != 2 || !(a.get(0) instanceof String text) || !"latin1".equals(a.get(1))) {
                     throw PickleReader.bad("_codecs.encode(str, 'latin1') with unexpected arguments");
                 }
-                return text.getBytes(StandardCharsets.ISO_8859_1);
+                return latin1(text);
             }
             case "builtins.bytearray" -> {
                 if (a.isEmpty()) {
@@ -98,8 +99,8 @@ final class PickleGlobals {
                 if (a.get(0) instanceof byte[] b) {
                     return b.clone();
                 }
-                if (a.get(0) instanceof String text && a.size() == 2) {
-                    return text.getBytes(StandardCharsets.ISO_8859_1);
+                if (a.get(0) instanceof String text && a.size() == 2 && "latin1".equals(a.get(1))) {
+                    return latin1(text);
                 }
                 throw PickleReader.bad("bytearray() with unexpected arguments");
             }
@@ -122,5 +123,16 @@ final class PickleGlobals {
             }
             default -> throw PickleReader.bad("the global " + g.module() + "." + g.name() + " cannot be called");
         }
+    }
+
+    /** Python's {@code str.encode('latin1')}, which fails (as here) on a character above U+00FF. */
+    private static byte[] latin1(String text) throws TorchFileFormatException {
+        for (int i = 0; i < text.length(); i++) {
+            if (text.charAt(i) > 0xFF) {
+                throw PickleReader.bad("'latin-1' codec can't encode character at position " + i + ": bytes hold only "
+                        + "U+0000 to U+00FF");
+            }
+        }
+        return text.getBytes(StandardCharsets.ISO_8859_1);
     }
 }

@@ -63,11 +63,17 @@ final class PickleReader {
                         throw bad("unsupported pickle protocol " + proto);
                     }
                 }
-                case 0x95 -> bytes(8);
+                case 0x95 -> {
+                    long frame = i64();
+                    if (frame < 0 || frame > in.remaining()) {
+                        throw bad("a FRAME of " + frame + " bytes where " + in.remaining() + " remain");
+                    }
+                }
                 case '.' -> {
                     if (stack.size() != 1 || !marks.isEmpty()) {
                         throw bad("the pickle ends with " + stack.size() + " values on its stack");
                     }
+                    Nesting.check(stack.get(0), Nesting.maxDepth());
                     return stack.get(0);
                 }
                 case '(' -> {
@@ -101,7 +107,7 @@ final class PickleReader {
                 case 's' -> {
                     Object v = pop();
                     Object k = pop();
-                    dict(peek()).put(key(k), v);
+                    put(dict(peek()), k, v);
                 }
                 case 'u' -> {
                     List<Object> items = popMark();
@@ -110,7 +116,7 @@ final class PickleReader {
                     }
                     Map<Object, Object> d = dict(peek());
                     for (int i = 0; i < items.size(); i += 2) {
-                        d.put(key(items.get(i)), items.get(i + 1));
+                        put(d, items.get(i), items.get(i + 1));
                     }
                 }
                 case 'C' -> stack.add(bytes(u8()));
@@ -126,7 +132,7 @@ final class PickleReader {
                     @SuppressWarnings("unchecked")
                     java.util.Set<Object> set = (java.util.Set<Object>) peek();
                     for (Object x : items) {
-                        set.add(key(x));
+                        add(set, x);
                     }
                 }
                 case 'N' -> stack.add(null);
@@ -179,11 +185,73 @@ final class PickleReader {
         }
     }
 
+    /**
+     * A dict key or set element as Python allows it: hashable (None, bools, numbers, strings, bytes, tensors,
+     * devices, dtypes, and tuples of these, however nested); lists, dicts, sets and anything holding one are refused.
+     */
     static Object key(Object k) throws TorchFileFormatException {
-        if (k instanceof List<?> || k instanceof Map<?, ?>) {
-            throw new TorchFileFormatException("a dict key must be hashable, not a " + k.getClass().getSimpleName());
+        java.util.ArrayDeque<Object> todo = new java.util.ArrayDeque<>();
+        todo.push(k == null ? Boolean.FALSE : k);
+        int visited = 0;
+        while (!todo.isEmpty()) {
+            Object x = todo.pop();
+            if (x instanceof PyTuple t) {
+                if (++visited > 1_000_000) {
+                    throw new TorchFileFormatException("a dict key or set element is a tuple too large to hash");
+                }
+                for (Object e : t) {
+                    if (e != null) {
+                        todo.push(e);
+                    }
+                }
+            } else if (x instanceof java.util.Collection<?> || x instanceof Map<?, ?>) {
+                throw new TorchFileFormatException("a dict key or set element must be hashable, not a "
+                        + org.radam4j.internal.PyRepr.typeName(x));
+            }
         }
         return k;
+    }
+
+    /** {@code d[k] = v}, refusing a key Python takes for one already there ({@code 1}, {@code 1.0}, {@code True}). */
+    private static void put(Map<Object, Object> d, Object k, Object v) throws TorchFileFormatException {
+        sameInPython(d.keySet(), key(k));
+        d.put(k, v);
+    }
+
+    private static void add(java.util.Set<Object> set, Object x) throws TorchFileFormatException {
+        sameInPython(set, key(x));
+        set.add(x);
+    }
+
+    /**
+     * Python's {@code 1 == 1.0 == True} (and {@code 0 == 0.0 == False}): such keys are one key there, several here.
+     * Refused rather than merged or kept apart silently.
+     */
+    private static void sameInPython(java.util.Set<Object> keys, Object k) throws TorchFileFormatException {
+        List<Object> others = new ArrayList<>(2);
+        if (k instanceof Boolean b) {
+            others.add(b ? 1L : 0L);
+            others.add(b ? 1.0 : 0.0);
+        } else if (k instanceof Long l) {
+            if ((long) (double) l == l) {
+                others.add((double) l);
+            }
+            if (l == 0 || l == 1) {
+                others.add(l == 1);
+            }
+        } else if (k instanceof Double d && d == Math.rint(d) && Math.abs(d) < 0x1p63) {
+            others.add(d.longValue());
+            if (d == 0 || d == 1) {
+                others.add(d == 1);
+            }
+        }
+        for (Object other : others) {
+            if (keys.contains(other)) {
+                throw new TorchFileFormatException("the keys " + org.radam4j.internal.PyRepr.repr(other) + " and "
+                        + org.radam4j.internal.PyRepr.repr(k) + " are one key in Python; radam4j refuses a dict or set "
+                        + "that holds both");
+            }
+        }
     }
 
     private Object memoGet(long i) throws TorchFileFormatException {

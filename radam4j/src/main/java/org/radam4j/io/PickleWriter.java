@@ -54,10 +54,15 @@ final class PickleWriter {
     }
 
     private void save(Object v, String where) {
-        if ((v instanceof List<?> || v instanceof Map<?, ?>) && !(v instanceof PyTuple)) {
+        if (v instanceof java.util.Collection<?> || v instanceof Map<?, ?>) {
             if (!path.add(v)) {
-                throw new IllegalArgumentException("cannot write " + where + ": it contains itself (a map or list that holds "
-                        + "itself, directly or not)");
+                throw new IllegalArgumentException("cannot write " + where + ": it contains itself (a map, list, set or "
+                        + "tuple that holds itself, directly or not)");
+            }
+            if (path.size() > Nesting.maxDepth()) {
+                path.remove(v);
+                throw new IllegalArgumentException("cannot write " + where + ": its containers nest more than "
+                        + Nesting.maxDepth() + " deep, more than a load accepts (-Dradam4j.load.maxDepth)");
             }
             try {
                 saveValue(v, where);

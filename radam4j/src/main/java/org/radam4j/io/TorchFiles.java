@@ -140,8 +140,8 @@ public final class TorchFiles {
                     + "); files from torch.save before PyTorch 1.6 (the legacy format) are not supported");
         }
         try (zip; PointerScope scope = new PointerScope()) {
-            Object value = read(zip, path.toString());
-            keepTensors(value, java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>()));
+            Object value = read(zip, path.toString(), Files.size(path));
+            keepTensors(value);
             return value;
         } catch (TorchFileFormatException e) {
             throw e;
@@ -153,12 +153,21 @@ public final class TorchFiles {
         }
     }
 
-    private static Object read(ZipFile zip, String where) throws IOException {
+    private static Object read(ZipFile zip, String where, long fileSize) throws IOException {
+        RecordBudget budget = new RecordBudget(fileSize, where);
         String prefix = null;
         Map<String, ZipEntry> entries = new HashMap<>();
         for (Enumeration<? extends ZipEntry> e = zip.entries(); e.hasMoreElements();) {
             ZipEntry z = e.nextElement();
-            entries.put(z.getName(), z);
+            if (entries.put(z.getName(), z) != null) {
+                throw new TorchFileFormatException(where + ": the archive lists " + z.getName() + " twice, and which copy "
+                        + "is meant cannot be told (torch.save writes each record once)");
+            }
+            if (z.getMethod() != ZipEntry.STORED) {
+                throw new TorchFileFormatException(where + ": record " + z.getName() + " is compressed; torch.save stores "
+                        + "records uncompressed, and radam4j refuses compressed ones, whose size once inflated the file "
+                        + "does not bound");
+            }
             if (z.getName().endsWith("/data.pkl") && z.getName().indexOf('/') == z.getName().length() - "/data.pkl".length()) {
                 prefix = z.getName().substring(0, z.getName().length() - "data.pkl".length());
             }
@@ -167,18 +176,18 @@ public final class TorchFiles {
             throw new TorchFileFormatException(where + " is not a PyTorch checkpoint: the zip has no <archive>/data.pkl");
         }
         ZipEntry order = entries.get(prefix + "byteorder");
-        if (order != null && !new String(record(zip, order, where), StandardCharsets.US_ASCII).equals("little")) {
+        if (order != null && !new String(record(zip, order, where, budget), StandardCharsets.US_ASCII).equals("little")) {
             throw new TorchFileFormatException(where + " was written on a big-endian machine, which radam4j does not read");
         }
-        byte[] pkl = record(zip, entries.get(prefix + "data.pkl"), where);
+        byte[] pkl = record(zip, entries.get(prefix + "data.pkl"), where, budget);
         final String p = prefix;
         Map<String, Tensor> loaded = new HashMap<>();
-        PickleReader reader = new PickleReader(pkl, pid -> storage(zip, entries, p, pid, loaded, where), TorchFiles::rebuild);
+        PickleReader reader = new PickleReader(pkl, pid -> storage(zip, entries, p, pid, loaded, where, budget), TorchFiles::rebuild);
         return reader.read();
     }
 
     private static Tensor storage(ZipFile zip, Map<String, ZipEntry> entries, String prefix, PyTuple pid,
-            Map<String, Tensor> loaded, String where) throws TorchFileFormatException {
+            Map<String, Tensor> loaded, String where, RecordBudget budget) throws TorchFileFormatException {
         if (pid.size() != 5 || !"storage".equals(pid.get(0)) || !(pid.get(1) instanceof PickleReader.Global g)
                 || !(pid.get(2) instanceof String key) || !(pid.get(3) instanceof String)
                 || !(pid.get(4) instanceof Integer || pid.get(4) instanceof Long)) {
@@ -207,6 +216,7 @@ public final class TorchFiles {
             throw new TorchFileFormatException(where + ": storage " + key + " holds " + e.getSize() + " bytes, but "
                     + numel + " " + Dtypes.name(type) + " elements need " + expected);
         }
+        budget.take(e);
         Tensor t = TensorBytes.allocate(type, numel);
         try {
             readInto(zip, e, t, expected, where);
@@ -219,7 +229,7 @@ public final class TorchFiles {
 
     /** Streams a record into a tensor's memory in chunks, checking its length and CRC-32. */
     private static void readInto(ZipFile zip, ZipEntry e, Tensor t, long n, String where) throws IOException {
-        byte[] chunk = new byte[CHUNK];
+        byte[] chunk = new byte[(int) Math.min(CHUNK, Math.max(n, 1))];
         CRC32 crc = new CRC32();
         long done = 0;
         try (InputStream in = zip.getInputStream(e); BytePointer dst = new BytePointer(t.data_ptr())) {
@@ -291,14 +301,17 @@ public final class TorchFiles {
         throw new TorchFileFormatException("not a valid PyTorch pickle: a tensor's " + what + " is not an integer");
     }
 
-    private static byte[] record(ZipFile zip, ZipEntry e, String where) throws IOException {
+    /** A small record (data.pkl, byteorder) read whole: exactly its declared size, CRC-checked. */
+    private static byte[] record(ZipFile zip, ZipEntry e, String where, RecordBudget budget) throws IOException {
+        budget.take(e);
         if (e.getSize() > MAX_RECORD) {
             throw new TorchFileFormatException(where + ": record " + e.getName() + " is larger than 2 GB");
         }
         try (InputStream in = zip.getInputStream(e)) {
-            byte[] b = in.readNBytes((int) MAX_RECORD);
-            if (e.getSize() >= 0 && b.length != e.getSize()) {
-                throw new TorchFileFormatException(where + ": record " + e.getName() + " is truncated");
+            byte[] b = in.readNBytes((int) e.getSize());
+            if (b.length != e.getSize() || in.read() != -1) {
+                throw new TorchFileFormatException(where + ": record " + e.getName() + " does not hold its declared "
+                        + e.getSize() + " bytes");
             }
             CRC32 crc = new CRC32();
             crc.update(b);
@@ -309,23 +322,62 @@ public final class TorchFiles {
         }
     }
 
-    /** Detaches the tensors of a loaded value from the reading scope, so the caller owns them. */
-    private static void keepTensors(Object v, java.util.Set<Object> seen) {
-        if (v == null || !seen.add(v)) {
-            return;
+    /**
+     * The bytes a load may read from records: no more than the file holds. Stored records lie side by side in the
+     * file, so a file that lists one record under several names, or claims more than it holds, is refused
+     * before anything is allocated for it.
+     */
+    private static final class RecordBudget {
+        private final String where;
+        private long left;
+
+        RecordBudget(long fileSize, String where) {
+            this.left = fileSize;
+            this.where = where;
         }
-        if (v instanceof Tensor t) {
-            t.retainReference();
-            PointerScope.getInnerScope().detach(t);
-        } else if (v instanceof Map<?, ?> m) {
-            for (Object x : new ArrayList<>(m.values())) {
-                keepTensors(x, seen);
+
+        void take(ZipEntry e) throws TorchFileFormatException {
+            long n = e.getSize();
+            if (n < 0 || n > left) {
+                throw new TorchFileFormatException(where + ": record " + e.getName() + " claims " + n + " bytes, more than "
+                        + "the file holds besides the records read before it (a record listed under several names, or a "
+                        + "damaged size)");
             }
-        } else if (v instanceof List<?> l) {
-            for (Object x : l) {
-                keepTensors(x, seen);
+            left -= n;
+        }
+    }
+
+    /**
+     * Keeps every tensor a loaded value holds (in dict values and keys, lists, tuples and sets, however deep) past
+     * the reading scope's close, so the caller owns them; each in constant time, without recursion.
+     */
+    private static void keepTensors(Object value) {
+        java.util.Set<Object> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        java.util.ArrayDeque<Object> todo = new java.util.ArrayDeque<>();
+        todo.push(value);
+        while (!todo.isEmpty()) {
+            Object v = todo.pop();
+            if (v == null || !seen.add(v)) {
+                continue;
+            }
+            if (v instanceof Tensor t) {
+                t.retainReference();
+            } else if (v instanceof Map<?, ?> m) {
+                for (Map.Entry<?, ?> e : m.entrySet()) {
+                    pushNonNull(todo, e.getKey());
+                    pushNonNull(todo, e.getValue());
+                }
+            } else if (v instanceof java.util.Collection<?> c) {
+                for (Object x : c) {
+                    pushNonNull(todo, x);
+                }
             }
         }
     }
 
+    private static void pushNonNull(java.util.ArrayDeque<Object> todo, Object v) {
+        if (v != null) {
+            todo.push(v);
+        }
+    }
 }

@@ -98,7 +98,13 @@ public final class CyclicLR extends LRScheduler {
 
         /** @throws IllegalArgumentException {@code mode is invalid and scale_fn is None} */
         public CyclicLR build() {
-            return new CyclicLR(this);
+            GroupSnapshot before = new GroupSnapshot(optimizer);
+            try {
+                return new CyclicLR(this);
+            } catch (RuntimeException e) {
+                before.restore();
+                throw e;
+            }
         }
     }
 

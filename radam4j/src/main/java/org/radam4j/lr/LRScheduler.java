@@ -54,29 +54,38 @@ public abstract class LRScheduler {
     protected boolean isInitial;
     protected List<Double> lastLr;
     private final boolean epochState;
+    private GroupSnapshot before;
 
     /** Python's {@code LRScheduler.__init__} up to the initial step. */
     protected LRScheduler(RAdam optimizer, long lastEpoch) {
         this.optimizer = Objects.requireNonNull(optimizer, "optimizer");
-        List<ParamGroup> groups = optimizer.paramGroups();
-        if (lastEpoch == -1) {
-            for (ParamGroup g : groups) {
-                g.extras().putIfAbsent("initial_lr", g.lr());
-            }
-        } else {
-            for (int i = 0; i < groups.size(); i++) {
-                if (!groups.get(i).extras().containsKey("initial_lr")) {
-                    throw new IllegalArgumentException("param 'initial_lr' is not specified in param_groups[" + i
-                            + "] when resuming an optimizer");
+        this.before = new GroupSnapshot(optimizer);
+        try {
+            List<ParamGroup> groups = optimizer.paramGroups();
+            if (lastEpoch == -1) {
+                for (ParamGroup g : groups) {
+                    g.extras().putIfAbsent("initial_lr", g.lr());
+                }
+            } else {
+                for (int i = 0; i < groups.size(); i++) {
+                    if (!groups.get(i).extras().containsKey("initial_lr")) {
+                        throw new IllegalArgumentException("param 'initial_lr' is not specified in param_groups[" + i
+                                + "] when resuming scheduler with last_epoch >= 0.\nThis typically happens when:\n1. You're "
+                                + "trying to resume training from a checkpoint but haven't properly loaded the optimizer state\n"
+                                + "2. You're using last_epoch >= 0 for a fresh training run (not recommended)");
+                    }
                 }
             }
+            List<Double> base = new ArrayList<>();
+            for (ParamGroup g : groups) {
+                base.add(StateValues.toReal(g.extras().get("initial_lr"), "initial_lr"));
+            }
+            this.baseLrs = base;
+            this.lastEpoch = lastEpoch;
+        } catch (RuntimeException e) {
+            before.restore();
+            throw e;
         }
-        List<Double> base = new ArrayList<>();
-        for (ParamGroup g : groups) {
-            base.add(StateValues.toReal(g.extras().get("initial_lr"), "initial_lr"));
-        }
-        this.baseLrs = base;
-        this.lastEpoch = lastEpoch;
         this.epochState = true;
     }
 
@@ -92,8 +101,14 @@ public abstract class LRScheduler {
         isInitial = true;
         try {
             step();
+        } catch (RuntimeException e) {
+            if (before != null) {
+                before.restore();
+            }
+            throw e;
         } finally {
             isInitial = false;
+            before = null;
         }
     }
 

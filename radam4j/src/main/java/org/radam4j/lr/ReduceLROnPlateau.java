@@ -104,7 +104,13 @@ public final class ReduceLROnPlateau extends LRScheduler {
 
         /** @throws IllegalArgumentException PyTorch's {@code Factor should be < 1.0.}, {@code mode ... is unknown!} */
         public ReduceLROnPlateau build() {
-            return new ReduceLROnPlateau(this);
+            GroupSnapshot before = new GroupSnapshot(optimizer);
+            try {
+                return new ReduceLROnPlateau(this);
+            } catch (RuntimeException e) {
+                before.restore();
+                throw e;
+            }
         }
     }
 

@@ -70,7 +70,10 @@ class LRSchedulerTest {
         assertEquals(6, s.lastEpoch());
         s.step();
         assertEquals(0.05, opt.paramGroups().get(0).lr());
-        assertEquals("param 'initial_lr' is not specified in param_groups[0] when resuming an optimizer",
+        assertEquals("param 'initial_lr' is not specified in param_groups[0] when resuming scheduler with last_epoch >= 0.\n"
+                + "This typically happens when:\n"
+                + "1. You're trying to resume training from a checkpoint but haven't properly loaded the optimizer state\n"
+                + "2. You're using last_epoch >= 0 for a fresh training run (not recommended)",
                 assertThrows(IllegalArgumentException.class, () -> new StepLR(optimizer(0.1), 3, 0.5, 4)).getMessage());
     }
 
@@ -131,5 +134,22 @@ class LRSchedulerTest {
         assertTrue(message.startsWith("scheduler state_dict['gamma'] must be a number, but got "), message);
         assertEquals(before, s.stateDict());
         assertNotEquals(0L, s.lastEpoch());
+    }
+
+    /** A scheduler whose construction fails leaves the optimizer's groups as they were (lrs, betas, extras). */
+    @Test
+    void aRefusedSchedulerChangesNothing() {
+        RAdam opt = optimizer(0.1);
+        String before = opt.toString();
+        assertThrows(IllegalArgumentException.class,
+                () -> CyclicLR.builder(opt, 0.01, 0.5).cycleMomentum(true).maxMomentum(1.5).build());
+        assertEquals(before, opt.toString());
+        assertThrows(IllegalArgumentException.class,
+                () -> OneCycleLR.builder(opt, 0.5).totalSteps(10).maxMomentum(1.5).build());
+        assertEquals(before, opt.toString());
+        opt.paramGroups().get(0).extras().put("initial_lr", "not a number");
+        String withBadInitial = opt.toString();
+        assertThrows(IllegalArgumentException.class, () -> new StepLR(opt, 3, 0.5, 4));
+        assertEquals(withBadInitial, opt.toString());
     }
 }
