@@ -14,7 +14,10 @@ import org.radam4j.PyCounter;
 import org.radam4j.PyTuple;
 import org.radam4j.internal.Dtypes;
 import org.radam4j.internal.PyRepr;
+import org.radam4j.io.OrderedDict;
+import org.radam4j.io.Parameter;
 import org.radam4j.io.TorchFiles;
+import org.radam4j.io.TorchSize;
 
 /**
  * {@code scripts/radam4j checkpoint show FILE}: what an unknown {@code .pt} holds, as a tree of keys with types,
@@ -79,13 +82,16 @@ final class Checkpoint {
     /** The printer, with the storages seen so far (by data address) to show sharing. */
     private static final class Tree {
         final Map<Long, Integer> storages = new HashMap<>();
+        /** The containers being printed, from the root down: one met again contains itself. */
+        final java.util.Set<Object> path = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         int tensors;
         long bytes;
 
         void print(Object v, String indent, StringBuilder out) {
+            path.add(v);
             if (v instanceof Map<?, ?> m && !(v instanceof PyCounter)) {
                 for (Map.Entry<?, ?> e : m.entrySet()) {
-                    line(PyRepr.repr(e.getKey()), e.getValue(), indent, out);
+                    line(PyRepr.brief(e.getKey(), 80), e.getValue(), indent, out);
                 }
             } else if (v instanceof List<?> l) {
                 for (int i = 0; i < l.size(); i++) {
@@ -94,11 +100,17 @@ final class Checkpoint {
             } else {
                 out.append(indent).append(describe(v)).append('\n');
             }
+            path.remove(v);
         }
 
         private void line(String key, Object v, String indent, StringBuilder out) {
+            if (path.contains(v)) {
+                out.append(indent).append(key).append(": the ").append(PyRepr.typeName(v)).append(" above (it contains itself)\n");
+                return;
+            }
             out.append(indent).append(key).append(": ").append(describe(v)).append('\n');
-            if ((v instanceof Map<?, ?> && !(v instanceof PyCounter)) || (v instanceof List<?> && !(v instanceof PyTuple))) {
+            if ((v instanceof Map<?, ?> && !(v instanceof PyCounter)) || (v instanceof List<?> && !(v instanceof PyTuple)
+                    && !(v instanceof TorchSize))) {
                 print(v, indent + "  ", out);
             }
         }
@@ -116,20 +128,28 @@ final class Checkpoint {
                 } else {
                     shared = ", shares storage " + storage;
                 }
-                return "tensor " + Dtypes.name(t) + " " + java.util.Arrays.toString(t.sizes().vec().get()) + " "
+                return (t instanceof Parameter ? "parameter " : "tensor ") + Dtypes.name(t) + " " + java.util.Arrays.toString(t.sizes().vec().get()) + " "
                         + human(t.nbytes()) + (t.requires_grad() ? ", requires_grad" : "") + (shared.isEmpty() ? ", storage " + storage : shared);
             }
             if (v instanceof Map<?, ?> m) {
-                return (v instanceof PyCounter ? "Counter " + v : "dict, " + m.size() + (m.size() == 1 ? " key" : " keys"));
+                if (v instanceof PyCounter) {
+                    return "Counter " + PyRepr.brief(v, 80);
+                }
+                String attributes = v instanceof OrderedDict o && !o.attributes().isEmpty()
+                        ? ", attributes " + o.attributes().keySet() : "";
+                return (v instanceof OrderedDict ? "OrderedDict, " : "dict, ") + m.size() + (m.size() == 1 ? " key" : " keys")
+                        + attributes;
+            }
+            if (v instanceof TorchSize size) {
+                return size.toString();
             }
             if (v instanceof PyTuple t) {
-                return "tuple " + PyRepr.repr(t);
+                return "tuple " + PyRepr.brief(t, 80);
             }
             if (v instanceof List<?> l) {
                 return "list, " + l.size() + (l.size() == 1 ? " item" : " items");
             }
-            String repr = PyRepr.repr(v);
-            return PyRepr.typeName(v) + " " + (repr.length() > 80 ? repr.substring(0, 77) + "..." : repr);
+            return PyRepr.typeName(v) + " " + PyRepr.brief(v, 80);
         }
     }
 

@@ -60,7 +60,7 @@ class CheckpointCommandTest {
                 + "t = torch.arange(12.).reshape(3, 4)\n"
                 + "d = {'bn': bn.state_dict(), 'mask': torch.tensor([True, False, True]), 'p': torch.nn.Parameter(torch.ones(2)),\n"
                 + "     'size': torch.Size([2, 3]), 'b': b'a\\xffb', 's': {1, 2}, 'dev': torch.device('cpu'), 'dt': torch.bfloat16,\n"
-                + "     'w': t, 'row': t[1], 'tied': t, 'n': 3}\n"
+                + "     'w': t, 'row': t[1], 'tied': t, 'n': 3, 'ts': {t[0]}, 'tk': {t[2]: 'x'}}\n"
                 + "torch.save(d, sys.argv[1])", in.toString());
         try (PointerScope scope = new PointerScope()) {
             Map<String, Object> m = (Map<String, Object>) TorchFiles.load(in);
@@ -71,12 +71,35 @@ class CheckpointCommandTest {
         assertEquals(0, Checkpoint.run(List.of("copy", in.toString(), out.toString())));
         assertEquals("True", python("import sys, torch\n"
                 + "a = torch.load(sys.argv[1]); b = torch.load(sys.argv[2])\n"
-                + "same = lambda x, y: torch.equal(x, y) if torch.is_tensor(x) else (all(same(x[k], y[k]) for k in x) and x.keys() == y.keys()) if isinstance(x, dict) else x == y\n"
+                + "same = lambda x, y: type(x) is type(y) and (torch.equal(x, y) if torch.is_tensor(x) else (all(same(x[k], y[k]) for k in x) and x.keys() == y.keys()) if isinstance(x, dict) else x == y)\n"
+                + "ta, tb = a.pop('ts'), b.pop('ts'); ka, kb = a.pop('tk'), b.pop('tk')\n"
                 + "ok = same(a, b) and b['p'].requires_grad and b['row'].storage().data_ptr() == b['w'].storage().data_ptr()\n"
-                + "ok = ok and b['tied'].storage().data_ptr() == b['w'].storage().data_ptr() and type(b['size']) is torch.Size or ok and list(b['size']) == [2, 3]\n"
+                + "ok = ok and b['tied'].storage().data_ptr() == b['w'].storage().data_ptr() and type(b['size']) is torch.Size\n"
+                + "ok = ok and type(b['p']) is torch.nn.Parameter and b['bn']._metadata == a['bn']._metadata\n"
+                + "ok = ok and len(tb) == 1 and torch.equal(next(iter(tb)), next(iter(ta))) and list(kb.values()) == ['x']\n"
+                + "ok = ok and torch.equal(next(iter(kb)), next(iter(ka)))\n"
+                + "torch.nn.BatchNorm1d(4).load_state_dict(b['bn'])\n"
                 + "print(ok and b['b'] == a['b'] and b['s'] == {1, 2} and b['dt'] is torch.bfloat16 and b['dev'] == torch.device('cpu'))",
                 in.toString(), out.toString()));
         assertEquals(0, Checkpoint.run(List.of("show", out.toString())));
+    }
+
+    @Test
+    void showPrintsContainersThatHoldThemselves() throws Exception {
+        Path in = dir.resolve("self.pt");
+        python("import sys, torch\nl = [1]; l.append(l); d = {'k': 2}; d['me'] = d\ntorch.save({'l': l, 'd': d}, sys.argv[1])",
+                in.toString());
+        java.io.ByteArrayOutputStream buf = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.out;
+        System.setOut(new java.io.PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            assertEquals(0, Checkpoint.run(List.of("show", in.toString())));
+        } finally {
+            System.setOut(old);
+        }
+        String shown = buf.toString(StandardCharsets.UTF_8);
+        assertTrue(shown.contains("[1]: the list above (it contains itself)"), shown);
+        assertTrue(shown.contains("'me': the dict above (it contains itself)"), shown);
     }
 
     @Test

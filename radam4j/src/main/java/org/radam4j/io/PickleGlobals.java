@@ -51,7 +51,7 @@ final class PickleGlobals {
                 if (!a.isEmpty()) {
                     throw PickleReader.bad("OrderedDict() with arguments");
                 }
-                return new LinkedHashMap<Object, Object>();
+                return new OrderedDict();
             }
             case "torch._utils._rebuild_tensor_v2" -> {
                 return rebuilder.rebuild(a);
@@ -61,7 +61,7 @@ final class PickleGlobals {
                     throw PickleReader.bad("_rebuild_parameter(data, requires_grad, ...) with unexpected arguments");
                 }
                 t.requires_grad_(rg);
-                return t;
+                return new Parameter(t);
             }
             case "collections.Counter" -> {
                 if (a.size() > 1 || (a.size() == 1 && !(a.get(0) instanceof Map<?, ?>))) {
@@ -77,7 +77,11 @@ final class PickleGlobals {
                 if (a.size() != 1 || !(a.get(0) instanceof List<?> dims)) {
                     throw PickleReader.bad("torch.Size() takes one tuple");
                 }
-                return PyTuple.copyOf(dims);
+                try {
+                    return TorchSize.copyOf(dims);
+                } catch (IllegalArgumentException e) {
+                    throw PickleReader.bad(e.getMessage());
+                }
             }
             case "torch.device" -> {
                 if (a.isEmpty() || !(a.get(0) instanceof String type) || type.length() > 64

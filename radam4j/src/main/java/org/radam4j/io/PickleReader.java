@@ -175,8 +175,16 @@ final class PickleReader {
                 }
                 case 'b' -> {
                     Object state = pop();
-                    if (!(peek() instanceof Map<?, ?>) || !(state instanceof Map<?, ?> || state == null)) {
+                    if (!(peek() instanceof OrderedDict d) || !(state instanceof Map<?, ?> || state == null)) {
                         throw bad("BUILD is only allowed to set attributes of an OrderedDict (a module's _metadata)");
+                    }
+                    if (state != null) {
+                        for (Map.Entry<?, ?> e : ((Map<?, ?>) state).entrySet()) {
+                            if (!(e.getKey() instanceof String name)) {
+                                throw bad("an OrderedDict's attribute names must be strings");
+                            }
+                            d.attributes().put(name, e.getValue());
+                        }
                     }
                 }
                 default -> throw bad(String.format("pickle opcode 0x%02x at byte %d is outside the safe subset radam4j reads",
@@ -361,12 +369,11 @@ final class PickleReader {
     }
 
     private String utf8(byte[] b) throws TorchFileFormatException {
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(b)).toString();
-        } catch (CharacterCodingException e) {
+        String s = Utf8.decode(b);
+        if (s == null) {
             throw bad("a string that is not valid UTF-8");
         }
+        return s;
     }
 
     private void need(int n) throws TorchFileFormatException {

@@ -89,8 +89,22 @@ final class PickleWriter {
             out.writeBytes(b);
         } else if (v instanceof String s) {
             saveString(s);
+        } else if (v instanceof Parameter p) {
+            global("torch._utils", "_rebuild_parameter");
+            saveTensor(p, where);
+            out.write(p.requires_grad() ? 0x88 : 0x89);
+            global("collections", "OrderedDict");
+            out.write(')');
+            out.write('R');
+            out.write(0x87);
+            out.write('R');
         } else if (v instanceof Tensor t) {
             saveTensor(t, where);
+        } else if (v instanceof TorchSize size) {
+            global("torch", "Size");
+            saveTuple(new ArrayList<>(size), where);
+            out.write(0x85);
+            out.write('R');
         } else if (v instanceof PyTuple tuple) {
             saveTuple(tuple, where);
         } else if (v instanceof byte[] b) {
@@ -122,13 +136,24 @@ final class PickleWriter {
             out.write(']');
             saveBatched(list.iterator(), list.size(), true, where);
         } else if (v instanceof Map<?, ?> map) {
-            out.write('}');
+            OrderedDict ordered = v instanceof OrderedDict o ? o : null;
+            if (ordered != null) {
+                global("collections", "OrderedDict");
+                out.write(')');
+                out.write('R');
+            } else {
+                out.write('}');
+            }
             List<Object> flat = new ArrayList<>();
             for (Map.Entry<?, ?> e : map.entrySet()) {
                 flat.add(e.getKey());
                 flat.add(e.getValue());
             }
             saveBatched(flat.iterator(), map.size(), false, where);
+            if (ordered != null && !ordered.attributes().isEmpty()) {
+                save(new java.util.LinkedHashMap<>(ordered.attributes()), where);
+                out.write('b');
+            }
         } else {
             throw new IllegalArgumentException("cannot write " + where + ": a " + v.getClass().getName()
                     + " (tensors, numbers, booleans, strings, null, lists, PyTuples and maps only)");
@@ -209,7 +234,7 @@ final class PickleWriter {
     }
 
     private void saveString(String s) {
-        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        byte[] b = Utf8.encode(s);
         out.write('X');
         out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(b.length).array());
         out.writeBytes(b);
@@ -273,7 +298,7 @@ final class PickleWriter {
         saveLong(offset);
         saveTuple(sizes, where);
         saveTuple(strides, where);
-        out.write(t.requires_grad() ? 0x88 : 0x89);
+        out.write(t.requires_grad() && !(t instanceof Parameter) ? 0x88 : 0x89);
         global("collections", "OrderedDict");
         out.write(')');
         out.write('R');

@@ -40,16 +40,24 @@ import org.radam4j.PyTuple;
  * as they do after {@code torch.save}. Records are streamed from and into tensor memory in chunks, so the memory
  * either direction takes does not grow with the file, and tensors may be of any size.
  *
- * <p>{@link #load} reads files written by {@code torch.save} (and by {@link #save}) into Java values: dicts and
- * {@code OrderedDict}s (a module's {@code state_dict()}) become ordered maps ({@code _metadata} is dropped),
- * tuples {@link PyTuple}s, ints {@link Long} ({@link java.math.BigInteger} beyond 64 bits), floats {@link Double},
- * {@code Counter}s {@link org.radam4j.PyCounter}s, bytes {@code byte[]}, sets {@link java.util.Set}s,
- * {@code torch.Size} a {@link PyTuple}, {@code torch.device} a {@link PyDevice}, a dtype a {@link PyDtype},
- * tensors and {@code Parameter}s CPU tensors (a Parameter's with {@code requires_grad}; those that shared a
- * storage in the file share it in memory, as after {@code torch.load}): the globals of PyTorch's weights-only
+ * <p>{@link #load} reads files written by {@code torch.save} (and by {@link #save}) into Java values: dicts become
+ * {@link java.util.LinkedHashMap}s and {@code OrderedDict}s (a module's {@code state_dict()}) {@link OrderedDict}s
+ * with their attributes ({@code _metadata}), tuples {@link PyTuple}s, ints {@link Long} ({@link java.math.BigInteger}
+ * beyond 64 bits), floats {@link Double}, {@code Counter}s {@link org.radam4j.PyCounter}s, bytes {@code byte[]},
+ * sets {@link java.util.Set}s, {@code torch.Size} a {@link TorchSize}, {@code torch.device} a {@link PyDevice}, a
+ * dtype a {@link PyDtype}, tensors CPU tensors and {@code Parameter}s {@link Parameter}s (those that shared a
+ * storage in the file share it in memory, as after {@code torch.load}), tensors in sets and dict keys included:
+ * the globals of PyTorch's weights-only
  * allow-list that {@code torch.save} writes for such values. A
  * file that needs anything else, or is not a well-formed checkpoint, is refused with a
  * {@link TorchFileFormatException}; nothing in a file can crash the JVM.
+ *
+ * <p>Files are untrusted input. A load reads each record to its declared size, and all records together to no
+ * more than the file's size (a record listed under several names is refused); compressed records, which
+ * {@code torch.save} never writes, are refused; containers nest at most 1000 deep ({@code -Dradam4j.load.maxDepth});
+ * dict keys and set elements must be hashable as in Python, and keys that are one key in Python ({@code 1},
+ * {@code 1.0}, {@code True}) are refused rather than kept apart; a record listed twice is refused. Time and memory
+ * are linear in the file's size.
  */
 public final class TorchFiles {
 

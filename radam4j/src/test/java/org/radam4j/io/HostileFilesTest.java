@@ -192,4 +192,14 @@ class HostileFilesTest {
         assertEquals(20_000, back.size());
         assertEquals(2 * 19_999.0, ((Tensor) back.get("t19999")).sum().item_double());
     }
+
+    /** A lone surrogate is written as Python's pickle writes it ('surrogatepass'), not replaced by '?'. */
+    @Test
+    void loneSurrogatesSurviveAsInPython() throws IOException {
+        String odd = "a\uD800b\uDFFF\uD83D\uDE00";
+        assertEquals("61eda08062edbfbff09f9880", java.util.HexFormat.of().formatHex(Utf8.encode(odd)));
+        Path f = dir.resolve("surrogates.pt");
+        TorchFiles.save(List.of(odd), f);
+        assertEquals(List.of(odd), TorchFiles.load(f));
+    }
 }
