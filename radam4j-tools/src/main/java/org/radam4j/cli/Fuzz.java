@@ -20,6 +20,8 @@ import com.fasterxml.jackson.databind.JsonNode;
  * {@code scripts/radam4j fuzz [--maps N] [--files N] [--seed S] [--golden DIR]}: {@link StateDictFuzzer} over N
  * generated state dicts (default 10,000) and {@link CheckpointFuzzer} over N damaged checkpoint files (default
  * 1,000), from the golden data in DIR (default: the project.s {@code radam4j-tools/src/test/resources/golden}).
+ * {@code scripts/radam4j fuzz --attack}: {@link org.radam4j.fuzz.AttackFiles}, crafted hostile checkpoints under a
+ * time and memory budget.
  * {@code scripts/radam4j fuzz --fused N [--seed S] [--isa NAME]}: {@link FusedFuzzer} alone, N random configurations of the
  * fused path against the for-loop, bit for bit after every step.
  */
@@ -29,6 +31,20 @@ final class Fuzz {
     }
 
     static int run(List<String> args) throws Exception {
+        if (args.equals(List.of("--attack"))) {
+            java.nio.file.Path work = java.nio.file.Files.createTempDirectory("radam4j-attack");
+            try {
+                org.radam4j.fuzz.AttackFiles.Report r = org.radam4j.fuzz.AttackFiles.run(work);
+                r.lines().forEach(System.out::println);
+                r.problems().forEach(p -> System.out.println("PROBLEM: " + p));
+                System.out.println(String.format(java.util.Locale.ROOT, "%d crafted files, %d problems (budget: %.0f s and "
+                        + "%d MB beyond the file's size each)", r.lines().size(), r.problems().size(),
+                        org.radam4j.fuzz.AttackFiles.SECONDS, org.radam4j.fuzz.AttackFiles.MEGABYTES));
+                return r.ok() ? 0 : 1;
+            } finally {
+                java.nio.file.Files.deleteIfExists(work);
+            }
+        }
         int maps = 10_000;
         int files = 1_000;
         int fused = -1;

@@ -67,6 +67,8 @@ public final class Main {
                                              train for N steps per path and report RSS and live native handles
                   fuzz [--maps N] [--files N] [--seed S] [--golden DIR]
                                              feed loadStateDict generated maps and TorchFiles damaged checkpoints
+                  fuzz --attack              crafted hostile checkpoints (bombs, deep nesting, huge ints, ...) under a
+                                             time and memory budget each
                   fuzz --fused N [--seed S] [--isa NAME]
                                              N random configurations: fused against the for-loop, bit for bit
                   finetune --model MODEL.pt --data DATA.pt --steps N [--lr X] [--weight-decay W] [--decoupled]

@@ -198,14 +198,17 @@ final class PickleReader {
      * devices, dtypes, and tuples of these, however nested); lists, dicts, sets and anything holding one are refused.
      */
     static Object key(Object k) throws TorchFileFormatException {
+        if (!(k instanceof java.util.Collection<?> || k instanceof Map<?, ?>)) {
+            return k;
+        }
         java.util.ArrayDeque<Object> todo = new java.util.ArrayDeque<>();
+        java.util.Set<Object> seen = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
         todo.push(k == null ? Boolean.FALSE : k);
-        int visited = 0;
         while (!todo.isEmpty()) {
             Object x = todo.pop();
             if (x instanceof PyTuple t) {
-                if (++visited > 1_000_000) {
-                    throw new TorchFileFormatException("a dict key or set element is a tuple too large to hash");
+                if (!seen.add(t)) {
+                    continue;
                 }
                 for (Object e : t) {
                     if (e != null) {
