@@ -34,18 +34,20 @@ public final class TorchSize extends AbstractList<Long> {
         return new TorchSize(d);
     }
 
-    @Override
-    public Long get(int index) {
-        return dims[index];
-    }
-
+    /** The number of dims. */
     @Override
     public int size() {
         return dims.length;
     }
 
+    /** Dim {@code index}'s size. */
+    @Override
+    public Long get(int index) {
+        return dims[index];
+    }
+
     /** The dims as an array (a copy). */
-    public long[] toArray(long[] unused) {
+    public long[] dims() {
         return dims.clone();
     }
 

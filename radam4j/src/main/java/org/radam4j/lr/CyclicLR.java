@@ -98,13 +98,7 @@ public final class CyclicLR extends LRScheduler {
 
         /** @throws IllegalArgumentException {@code mode is invalid and scale_fn is None} */
         public CyclicLR build() {
-            GroupSnapshot before = new GroupSnapshot(optimizer);
-            try {
-                return new CyclicLR(this);
-            } catch (RuntimeException e) {
-                before.restore();
-                throw e;
-            }
+            return GroupSnapshot.restoringOnFailure(optimizer, () -> new CyclicLR(this));
         }
     }
 

@@ -32,6 +32,17 @@ final class GroupSnapshot {
         }
     }
 
+    /** {@code make}'s scheduler, or, when it fails, the groups as they were before it and its exception. */
+    static <T> T restoringOnFailure(RAdam optimizer, java.util.function.Supplier<T> make) {
+        GroupSnapshot before = new GroupSnapshot(optimizer);
+        try {
+            return make.get();
+        } catch (RuntimeException e) {
+            before.restore();
+            throw e;
+        }
+    }
+
     void restore() {
         for (int i = 0; i < groups.size(); i++) {
             ParamGroup g = groups.get(i);

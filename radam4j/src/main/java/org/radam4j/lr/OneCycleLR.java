@@ -97,13 +97,7 @@ public final class OneCycleLR extends LRScheduler {
 
         /** @throws IllegalArgumentException with PyTorch's messages for bad total steps, pct_start or strategy */
         public OneCycleLR build() {
-            GroupSnapshot before = new GroupSnapshot(optimizer);
-            try {
-                return new OneCycleLR(this, steps(this));
-            } catch (RuntimeException e) {
-                before.restore();
-                throw e;
-            }
+            return GroupSnapshot.restoringOnFailure(optimizer, () -> new OneCycleLR(this, steps(this)));
         }
     }
 

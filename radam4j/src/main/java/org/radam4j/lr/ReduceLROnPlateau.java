@@ -104,13 +104,7 @@ public final class ReduceLROnPlateau extends LRScheduler {
 
         /** @throws IllegalArgumentException PyTorch's {@code Factor should be < 1.0.}, {@code mode ... is unknown!} */
         public ReduceLROnPlateau build() {
-            GroupSnapshot before = new GroupSnapshot(optimizer);
-            try {
-                return new ReduceLROnPlateau(this);
-            } catch (RuntimeException e) {
-                before.restore();
-                throw e;
-            }
+            return GroupSnapshot.restoringOnFailure(optimizer, () -> new ReduceLROnPlateau(this));
         }
     }
 
