@@ -34,6 +34,7 @@ class PythonTypesTest {
         ckpt.put("model", sd);
         ckpt.put("size", TorchSize.of(2, 3));
         ckpt.put("plain", new LinkedHashMap<>(Map.of("a", 1L)));
+        ckpt.put("tupleKeys", new LinkedHashMap<>(Map.of(PyTuple.of(1L, PyTuple.of("a", 2.5)), "v")));
         Path f = dir.resolve("types.pt");
         TorchFiles.save(ckpt, f);
 
@@ -50,5 +51,6 @@ class PythonTypesTest {
         assertEquals(List.of(2L, 3L), size);
         assertEquals(PyTuple.of(2L, 3L), size);
         assertFalse(back.get("plain") instanceof OrderedDict);
+        assertEquals(Map.of(PyTuple.of(1L, PyTuple.of("a", 2.5)), "v"), back.get("tupleKeys"));
     }
 }
