@@ -115,6 +115,10 @@ class HostileFilesTest {
         String message = assertThrows(IllegalArgumentException.class, () -> TorchFiles.save(l, dir.resolve("again.pt")))
                 .getMessage();
         assertTrue(message.contains("contains itself"), message);
+        Set<Object> set = new LinkedHashSet<>();
+        set.add(set);
+        message = assertThrows(IllegalArgumentException.class, () -> TorchFiles.save(set, dir.resolve("set.pt"))).getMessage();
+        assertTrue(message.contains("contains itself"), message);
     }
 
     @Test
