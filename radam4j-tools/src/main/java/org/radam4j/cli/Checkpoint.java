@@ -62,7 +62,7 @@ final class Checkpoint {
                 return 0;
             }
         }
-        System.err.println("usage: scripts/radam4j checkpoint show FILE | checkpoint copy IN OUT | checkpoint bench [--gb G]");
+        System.err.println("usage: scripts/radam4j checkpoint show FILE | checkpoint copy IN OUT | checkpoint bench [--gb G | --tensors N]");
         return 2;
     }
 

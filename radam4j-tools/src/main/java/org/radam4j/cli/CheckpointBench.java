@@ -29,18 +29,23 @@ final class CheckpointBench {
 
     static int run(List<String> args) throws Exception {
         double gb = 3.0;
+        int tensors = 0;
         Path dir = Path.of(System.getProperty("java.io.tmpdir"));
         String python = "/usr/bin/python3";
         for (int i = 0; i + 1 < args.size(); i += 2) {
             switch (args.get(i)) {
                 case "--gb" -> gb = Double.parseDouble(args.get(i + 1));
+                case "--tensors" -> tensors = Integer.parseInt(args.get(i + 1));
                 case "--dir" -> dir = Path.of(args.get(i + 1));
                 case "--python" -> python = args.get(i + 1);
                 default -> {
-                    System.err.println("usage: scripts/radam4j checkpoint bench [--gb G] [--dir DIR] [--python PYTHON]");
+                    System.err.println("usage: scripts/radam4j checkpoint bench [--gb G | --tensors N] [--dir DIR] [--python PYTHON]");
                     return 2;
                 }
             }
+        }
+        if (tensors > 0) {
+            return manyTensors(tensors, dir, python);
         }
         String java = ProcessHandle.current().info().command().orElse("java");
         // JavaCPP caps native memory at 4x the heap unless told otherwise: a small heap with big tensors needs this
@@ -49,6 +54,42 @@ final class CheckpointBench {
                 "org.radam4j.cli.Main", "checkpoint", "bench-child", Double.toString(gb), dir.toString(), python));
         Process p = new ProcessBuilder(cmd).inheritIO().start();
         return p.waitFor();
+    }
+
+    /**
+     * {@code --tensors N}: a file of N small tensors written by Python's {@code torch.save}, loaded by
+     * {@code torch.load} and by {@link TorchFiles#load}, each the best of three, in one run.
+     */
+    private static int manyTensors(int n, Path dir, String python) throws Exception {
+        Path file = dir.resolve("radam4j-bench-tensors.pt");
+        String script = "import sys, time, torch\n"
+                + "torch.save({f't{i}': torch.full((2,), float(i)) for i in range(int(sys.argv[2]))}, sys.argv[1])\n"
+                + "best = min((lambda t: (torch.load(sys.argv[1]), time.time() - t)[1])(time.time()) for _ in range(3))\n"
+                + "print('%.3f' % best)";
+        Process p = new ProcessBuilder(python, "-c", script, file.toString(), Integer.toString(n))
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).strip();
+        if (p.waitFor() != 0) {
+            System.err.println("radam4j checkpoint bench: " + python + " with torch is needed for --tensors");
+            return 1;
+        }
+        double pythonS = Double.parseDouble(out.substring(out.lastIndexOf('\n') + 1));
+        double javaS = Double.MAX_VALUE;
+        for (int r = 0; r < 3; r++) {
+            try (PointerScope scope = new PointerScope()) {
+                long t0 = System.nanoTime();
+                Map<?, ?> m = (Map<?, ?>) TorchFiles.load(file);
+                javaS = Math.min(javaS, (System.nanoTime() - t0) / 1e9);
+                if (m.size() != n) {
+                    System.err.println("radam4j checkpoint bench: loaded " + m.size() + " tensors of " + n);
+                    return 1;
+                }
+            }
+        }
+        Files.deleteIfExists(file);
+        System.out.println(String.format(Locale.ROOT, "%d tensors: python torch.load %.3f s, java TorchFiles.load %.3f s "
+                + "(best of 3 each): java / python %.2fx", n, pythonS, javaS, javaS / pythonS));
+        return 0;
     }
 
     /** The benchmark itself, in the 256 MB JVM. */

@@ -81,8 +81,9 @@ public final class Main {
                                              ZeRO RAdam on 1, 2, 3 ranks: state bytes and step time per rank; a killed rank
                   checkpoint show FILE       what a .pt holds: keys, types, dtypes, shapes, sizes, shared storages
                   checkpoint copy IN OUT     load a .pt and save it again
-                  checkpoint bench [--gb G] [--dir DIR]
-                                             a G GB checkpoint (default 3) Java -> Python -> Java with a 256 MB heap
+                  checkpoint bench [--gb G | --tensors N] [--dir DIR]
+                                             a G GB checkpoint (default 3) Java -> Python -> Java with a 256 MB heap;
+                                             --tensors N: load times of N small tensors, Java against Python
                   convert-golden IN.json OUT.pt
                                              the golden JSON's trajectory cases as a recording (docs/recording-format.md)
                   parity [--impl auto|forloop|foreach|fused] [--save-state-dicts DIR] FILE.json|RECORDING.pt...
