@@ -72,7 +72,7 @@ final class ForeachOps {
     private ForeachOps() {
     }
 
-    private static Op op(String name, String overload) {
+    static Op op(String name, String overload) {
         return new Op(Tensors.keep(Dispatcher.singleton().findSchemaOrThrow(name, overload)),
                 name + (overload.isEmpty() ? "" : "." + overload));
     }
