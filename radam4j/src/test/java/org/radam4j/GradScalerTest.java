@@ -1,0 +1,192 @@
+package org.radam4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.bytedeco.pytorch.Scalar;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.radam4j.internal.TensorBytes;
+import org.radam4j.io.TorchFiles;
+
+@ExtendWith(NativeScope.class)
+class GradScalerTest {
+
+    private static final List<RAdamOptions.Builder> PATHS = List.of(RAdamOptions.builder().foreach(false),
+            RAdamOptions.builder().foreach(true), RAdamOptions.builder().fused(true));
+
+    /** Two groups of two params each, seeded. */
+    private static List<Tensor> params() {
+        torch.manual_seed(3);
+        List<Tensor> ps = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            ps.add(NativeScope.param(5, 3));
+        }
+        return ps;
+    }
+
+    private static RAdam optimizer(List<Tensor> ps, RAdamOptions.Builder path) {
+        return new RAdam(List.of(ParamGroupSpec.of(ps.subList(0, 2)), ParamGroupSpec.of(ps.subList(2, 4))),
+                path.lr(0.01).build());
+    }
+
+    private static void setGrads(List<Tensor> ps, int step, double factor) {
+        for (int i = 0; i < ps.size(); i++) {
+            Tensor g = torch.sin(torch.arange(new Scalar(15)).to(torch.ScalarType.Float).add(new Scalar(i + step)))
+                    .reshape(5, 3).mul(new Scalar(factor));
+            ps.get(i).mutable_grad().put(g);
+        }
+    }
+
+    private static List<byte[]> snapshot(List<Tensor> ps, RAdam opt) {
+        List<byte[]> s = new ArrayList<>();
+        for (Tensor p : ps) {
+            s.add(TensorBytes.of(p));
+            ParamState st = opt.state(p);
+            if (st != null) {
+                s.add(TensorBytes.of(st.step()));
+                s.add(TensorBytes.of(st.expAvg()));
+                s.add(TensorBytes.of(st.expAvgSq()));
+            }
+        }
+        return s;
+    }
+
+    private static void assertSameBytes(List<byte[]> a, List<byte[]> b, String what) {
+        assertEquals(a.size(), b.size(), what);
+        for (int i = 0; i < a.size(); i++) {
+            assertArrayEquals(a.get(i), b.get(i), what + " tensor " + i);
+        }
+    }
+
+    @Test
+    void scaledStepsEqualUnscaledOnesAndAnInfSkipsTheStepOnEveryPath() {
+        for (RAdamOptions.Builder path : PATHS) {
+            List<Tensor> ps = params();
+            List<Tensor> ref = params();
+            RAdam opt = optimizer(ps, path);
+            RAdam plain = optimizer(ref, path);
+            GradScaler scaler = new GradScaler("cpu");
+            for (int step = 0; step < 3; step++) {
+                scaler.scale(torch.ones(1));
+                setGrads(ps, step, scaler.getScale());
+                setGrads(ref, step, 1.0);
+                scaler.step(opt);
+                scaler.update();
+                plain.step();
+                assertSameBytes(snapshot(ref, plain), snapshot(ps, opt), path.build() + " clean step " + step);
+            }
+            assertEquals(65536.0, scaler.getScale());
+            List<byte[]> before = snapshot(ps, opt);
+            setGrads(ps, 9, scaler.getScale());
+            ps.get(3).grad().get(2).get(1).fill_(new Scalar(Double.NaN));
+            assertNull(scaler.step(opt, () -> "stepped"));
+            scaler.update();
+            assertSameBytes(before, snapshot(ps, opt), path.build() + " skipped step");
+            assertEquals(32768.0, scaler.getScale());
+            setGrads(ps, 10, scaler.getScale());
+            ps.get(0).grad().get(0).get(0).fill_(new Scalar(Double.POSITIVE_INFINITY));
+            scaler.unscale(opt);
+            scaler.step(opt);
+            scaler.update();
+            assertSameBytes(before, snapshot(ps, opt), path.build() + " skipped after an explicit unscale");
+            assertEquals(16384.0, scaler.getScale());
+        }
+    }
+
+    @Test
+    void theScaleGrowsAfterTheIntervalAndCanBeSet() {
+        List<Tensor> ps = params();
+        RAdam opt = optimizer(ps, RAdamOptions.builder());
+        GradScaler scaler = new GradScaler("cpu", 8.0, 2.0, 0.5, 3, true);
+        assertEquals(8.0, scaler.getScale(), "the initial scale before the first scale()");
+        scaler.scale(torch.ones(1));
+        for (int step = 0; step < 3; step++) {
+            setGrads(ps, step, scaler.getScale());
+            scaler.step(opt);
+            scaler.update();
+        }
+        assertEquals(16.0, scaler.getScale());
+        assertEquals(0L, scaler.stateDict().get("_growth_tracker"));
+        scaler.update(3.0);
+        assertEquals(3.0, scaler.getScale());
+        scaler.update(torch.full(new long[] {1}, new Scalar(5.0)));
+        assertEquals(5.0, scaler.getScale());
+        assertEquals("new_scale should be a float or a 1-element torch.cuda.FloatTensor or torch.FloatTensor with "
+                + "requires_grad=False.", assertThrows(IllegalStateException.class,
+                        () -> scaler.update(torch.ones(1).requires_grad_(true))).getMessage());
+    }
+
+    @Test
+    void callsOutOfOrderGetPyTorchsMessages() {
+        List<Tensor> ps = params();
+        RAdam opt = optimizer(ps, RAdamOptions.builder());
+        GradScaler scaler = new GradScaler("cpu");
+        assertEquals("Attempted step but _scale is None.  This may indicate your script did not use "
+                + "scaler.scale(loss or outputs) earlier in the iteration.",
+                assertThrows(IllegalStateException.class, () -> scaler.step(opt)).getMessage());
+        scaler.scale(torch.ones(1));
+        assertEquals("No inf checks were recorded prior to update.",
+                assertThrows(IllegalStateException.class, scaler::update).getMessage());
+        setGrads(ps, 0, 1.0);
+        scaler.unscale(opt);
+        assertEquals("unscale_() has already been called on this optimizer since the last update().",
+                assertThrows(IllegalStateException.class, () -> scaler.unscale(opt)).getMessage());
+        scaler.step(opt);
+        assertEquals("step() has already been called since the last update().",
+                assertThrows(IllegalStateException.class, () -> scaler.step(opt)).getMessage());
+        assertEquals("unscale_() is being called after step().",
+                assertThrows(IllegalStateException.class, () -> scaler.unscale(opt)).getMessage());
+        scaler.update();
+        ps.get(0).mutable_grad().put(torch.ones(5, 3).to(torch.ScalarType.Half));
+        assertEquals("Attempting to unscale FP16 gradients.",
+                assertThrows(IllegalArgumentException.class, () -> scaler.unscale(opt)).getMessage());
+        assertEquals("The growth factor must be > 1.0.",
+                assertThrows(IllegalStateException.class, () -> new GradScaler("cpu", 1, 1.0, 0.5, 1, true)).getMessage());
+    }
+
+    @Test
+    void aDisabledScalerPassesThrough() {
+        List<Tensor> ps = params();
+        RAdam opt = optimizer(ps, RAdamOptions.builder());
+        GradScaler scaler = new GradScaler("cpu", 65536.0, 2.0, 0.5, 2000, false);
+        Tensor loss = torch.ones(1);
+        assertSame(loss, scaler.scale(loss));
+        setGrads(ps, 0, 1.0);
+        List<byte[]> before = snapshot(ps, opt);
+        assertEquals("ran", scaler.step(opt, () -> "ran"));
+        scaler.update();
+        assertTrue(!java.util.Arrays.equals(before.get(0), TensorBytes.of(ps.get(0))));
+        assertEquals(1.0, scaler.getScale());
+        assertEquals(Map.of(), scaler.stateDict());
+    }
+
+    @Test
+    void theStateDictRoundTripsThroughAFile(@TempDir Path dir) throws Exception {
+        GradScaler a = new GradScaler("cpu", 1024.0, 3.0, 0.25, 7, true);
+        a.scale(torch.ones(1));
+        assertEquals(List.of("scale", "growth_factor", "backoff_factor", "growth_interval", "_growth_tracker"),
+                new ArrayList<>(a.stateDict().keySet()));
+        TorchFiles.save(a.stateDict(), dir.resolve("scaler.pt"));
+        @SuppressWarnings("unchecked")
+        Map<String, ?> sd = (Map<String, ?>) TorchFiles.load(dir.resolve("scaler.pt"));
+        GradScaler b = new GradScaler("cpu");
+        b.loadStateDict(sd);
+        assertEquals(a.stateDict(), b.stateDict());
+        assertEquals(1024.0, b.getScale());
+        assertEquals("The source state dict is empty, possibly because it was saved from a disabled instance of GradScaler.",
+                assertThrows(IllegalStateException.class, () -> b.loadStateDict(Map.of())).getMessage());
+    }
+}
