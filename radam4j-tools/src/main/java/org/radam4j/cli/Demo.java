@@ -28,10 +28,13 @@ final class Demo {
                 throw new IOException(e);
             }
         }
+        if (args.equals(List.of("--amp"))) {
+            return DemoAmp.run();
+        }
         if (args.size() == 2 && args.get(0).equals("--record")) {
             record = java.nio.file.Path.of(args.get(1));
         } else if (!args.isEmpty()) {
-            System.err.println("usage: scripts/radam4j demo [--record FILE.pt | --ranks N]");
+            System.err.println("usage: scripts/radam4j demo [--record FILE.pt | --ranks N | --amp]");
             return 2;
         }
         JsonNode data = DemoTraining.load();

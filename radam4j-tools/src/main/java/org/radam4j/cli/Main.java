@@ -61,6 +61,7 @@ public final class Main {
                   doctor                     Java, the libtorch build on the class path, CUDA and cuDNN, GPUs, the fused
                                              kernel's variant, Python with torch; exit 1 when the build lacks something
                   demo                       train a small network with RAdam and compare its losses with PyTorch's
+                  demo --amp                 the same under autocast: float32, bfloat16, float16 with GradScaler and clipping
                   bench [--json FILE] [--rows 200x4096,...] [--impl forloop,foreach,fused,libtorch_adam] [--steps N] [--threads T] [--isa portable|avx2+fma+f16c|avx512]
                                              median step time per path, effective GB/s and ratios
                   soak [--steps N] [--impl forloop,foreach,fused] [--zero-grad none|zero]
