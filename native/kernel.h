@@ -125,7 +125,7 @@ struct F16 {
 template <typename Conv>
 struct Consts {
     using C = typename Conv::Compute;
-    C omb1, b2, omb2, eps, wd, wd_r, decay, bc1, sqrt_bc2, rect, lr, lerp_coeff;
+    C omb1, b2, omb2, eps, wd, wd_r, decay, bc1, sqrt_bc2, rect, lr, lerp_coeff, inv;
     bool lerp_small;
     static C round(C x) { return Conv::reduced ? Conv::load(Conv::store(x)) : x; }
     explicit Consts(const Work& w) {
@@ -143,11 +143,12 @@ struct Consts {
         sqrt_bc2 = static_cast<C>(w.ps.sqrt_bc2);
         rect = static_cast<C>(w.ps.rect);
         lr = static_cast<C>(gs.lr);
+        inv = static_cast<C>(static_cast<float>(gs.inv_scale));
         // PyTorch's lerp: start + w * (end - start) for w < 0.5, else end + (w - 1) * (end - start), each one fma.
         // A NaN constant as the default NaN: then every NaN in the vector loops has the low 16 bits of its float
         // zero, as loaded bfloat16 values do, so rounding to bfloat16 needs no NaN case (NaN stays NaN).
         if (Conv::reduced) {
-            for (C* c : {&omb1, &b2, &omb2, &eps, &wd, &wd_r, &decay, &bc1, &sqrt_bc2, &rect, &lr}) {
+            for (C* c : {&omb1, &b2, &omb2, &eps, &wd, &wd_r, &decay, &bc1, &sqrt_bc2, &rect, &lr, &inv}) {
                 if (*c != *c) *c = std::numeric_limits<C>::quiet_NaN();
             }
         }
@@ -162,7 +163,7 @@ struct Consts {
 // bits so that storing it or indexing a table with it costs no second conversion, and how a block is loaded and
 // stored (bfloat16: a block's even and odd elements as two vectors, which takes one op each way). Every op and
 // rounding is the scalar loop's, so are the bits; with tables (w.tab), a function of one variable is looked up.
-template <typename Simd, typename Conv, bool Maximize, bool Decoupled, bool L2, bool Rectified>
+template <typename Simd, typename Conv, bool Scaled, bool Maximize, bool Decoupled, bool L2, bool Rectified>
 inline int64_t vector_range(const Work& w, const Consts<Conv>& k, int64_t begin, int64_t end) {
     using V = typename Simd::V;
     using D = std::conditional_t<std::is_same<Conv, BF16>::value, typename Simd::Brain, typename Simd::Half>;
@@ -177,7 +178,7 @@ inline int64_t vector_range(const Work& w, const Consts<Conv>& k, int64_t begin,
     const V omb2 = Simd::set1(k.omb2), b2 = Simd::set1(k.b2), eps = Simd::set1(k.eps), wd_r = Simd::set1(k.wd_r),
             decay = Simd::set1(k.decay), bc1 = Simd::set1(k.bc1), sqrt_bc2 = Simd::set1(k.sqrt_bc2),
             rect = Simd::set1(k.rect), lr = Simd::set1(k.lr), lerp_coeff = Simd::set1(k.lerp_coeff),
-            one = Simd::set1(1.0f);
+            one = Simd::set1(1.0f), inv = Simd::set1(k.inv);
     const float* tab = w.tab;
     auto look = [&](Table t, N x) { return Simd::gather(tab + t * TAB_ENTRIES, D::index(x)); };
     int64_t i = begin;
@@ -200,6 +201,7 @@ inline int64_t vector_range(const Work& w, const Consts<Conv>& k, int64_t begin,
             } else {
                 if (Decoupled) param[j] = r(Simd::mul(param[j], decay));
             }
+            if (Scaled) grad[j] = r(Simd::mul(grad[j], inv));
             if (Maximize) grad[j] = Simd::neg(grad[j]);
             if (L2) grad[j] = r(Simd::add(grad[j], r(Simd::mul(wd_r, param[j]))));
             ea[j] = D::narrow(Simd::fma(lerp_coeff, Simd::sub(grad[j], m0[j]), k.lerp_small ? m0[j] : grad[j]));
@@ -262,14 +264,14 @@ inline void tables(const Work& w, int64_t begin, int64_t end) {
 
 // One loop per dtype and combination of options, with no branch inside, so that it vectorises: bfloat16 and
 // float16 through Simd's vectors first when there is one (Simd = void: scalar only).
-template <typename Simd, typename Conv, bool Maximize, bool Decoupled, bool L2, bool Rectified>
+template <typename Simd, typename Conv, bool Scaled, bool Maximize, bool Decoupled, bool L2, bool Rectified>
 inline void range(const Work& w, int64_t begin, int64_t end) {
     using T = typename Conv::Storage;
     using C = typename Conv::Compute;
     constexpr bool reduced = Conv::reduced;
     const Consts<Conv> k(w);
     if constexpr (reduced && !std::is_void<Simd>::value) {
-        begin = vector_range<Simd, Conv, Maximize, Decoupled, L2, Rectified>(w, k, begin, end);
+        begin = vector_range<Simd, Conv, Scaled, Maximize, Decoupled, L2, Rectified>(w, k, begin, end);
     }
     T* __restrict p = static_cast<T*>(w.param);
     const T* __restrict g = static_cast<const T*>(w.grad);
@@ -282,6 +284,7 @@ inline void range(const Work& w, int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
         C param = Conv::load(p[i]);
         C grad = Conv::load(g[i]);
+        if (Scaled) grad = r(grad * k.inv);
         if (Maximize) grad = -grad;
         if (Decoupled) param = r(param * decay);
         if (L2) grad = reduced ? r(grad + r(wd_r * param)) : std::fma(wd, param, grad);
@@ -300,28 +303,37 @@ inline void range(const Work& w, int64_t begin, int64_t end) {
     }
 }
 
-template <typename Simd, typename Conv, bool Maximize, bool Decoupled, bool L2>
+template <typename Simd, typename Conv, bool Scaled, bool Maximize, bool Decoupled, bool L2>
 inline void by_rect(const Work& w, int64_t b, int64_t e) {
     if (w.ps.rectified) {
-        range<Simd, Conv, Maximize, Decoupled, L2, true>(w, b, e);
+        range<Simd, Conv, Scaled, Maximize, Decoupled, L2, true>(w, b, e);
     } else {
-        range<Simd, Conv, Maximize, Decoupled, L2, false>(w, b, e);
+        range<Simd, Conv, Scaled, Maximize, Decoupled, L2, false>(w, b, e);
+    }
+}
+
+template <typename Simd, typename Conv, bool Scaled>
+inline void by_decay(const Work& w, int64_t b, int64_t e) {
+    const GroupScalars& gs = *w.gs;
+    const bool dec = gs.weight_decay != 0 && gs.decoupled != 0;
+    const bool l2 = gs.weight_decay != 0 && gs.decoupled == 0;
+    if (gs.maximize) {
+        if (dec) by_rect<Simd, Conv, Scaled, true, true, false>(w, b, e);
+        else if (l2) by_rect<Simd, Conv, Scaled, true, false, true>(w, b, e);
+        else by_rect<Simd, Conv, Scaled, true, false, false>(w, b, e);
+    } else {
+        if (dec) by_rect<Simd, Conv, Scaled, false, true, false>(w, b, e);
+        else if (l2) by_rect<Simd, Conv, Scaled, false, false, true>(w, b, e);
+        else by_rect<Simd, Conv, Scaled, false, false, false>(w, b, e);
     }
 }
 
 template <typename Simd, typename Conv>
 inline void by_options(const Work& w, int64_t b, int64_t e) {
-    const GroupScalars& gs = *w.gs;
-    const bool dec = gs.weight_decay != 0 && gs.decoupled != 0;
-    const bool l2 = gs.weight_decay != 0 && gs.decoupled == 0;
-    if (gs.maximize) {
-        if (dec) by_rect<Simd, Conv, true, true, false>(w, b, e);
-        else if (l2) by_rect<Simd, Conv, true, false, true>(w, b, e);
-        else by_rect<Simd, Conv, true, false, false>(w, b, e);
+    if (w.gs->scaled) {
+        by_decay<Simd, Conv, true>(w, b, e);
     } else {
-        if (dec) by_rect<Simd, Conv, false, true, false>(w, b, e);
-        else if (l2) by_rect<Simd, Conv, false, false, true>(w, b, e);
-        else by_rect<Simd, Conv, false, false, false>(w, b, e);
+        by_decay<Simd, Conv, false>(w, b, e);
     }
 }
 

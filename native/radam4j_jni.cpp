@@ -76,12 +76,13 @@ radam4j::Dtype dtype_of(jint code) {
 
 extern "C" JNIEXPORT void JNICALL Java_org_radam4j_internal_FusedKernel_step0(
     JNIEnv* env, jclass, jdouble lr, jdouble beta1, jdouble beta2, jdouble eps, jdouble weight_decay,
-    jdouble decay_factor, jboolean decoupled, jboolean maximize, jint dtype_code, jlongArray params,
+    jdouble decay_factor, jboolean decoupled, jboolean maximize, jdouble inv_scale, jint dtype_code, jlongArray params,
     jlongArray grads, jlongArray exp_avgs, jlongArray exp_avg_sqs, jlongArray numels, jdoubleArray bc1s,
     jdoubleArray sqrt_bc2s, jdoubleArray rects, jbooleanArray rectified, jlongArray step_counters,
     jintArray step_kind_codes, jdoubleArray next_step_values, jint threads) {
     API_BEGIN()
-    radam4j::GroupScalars gs{beta1, beta2, eps, weight_decay, decay_factor, lr, decoupled ? 1 : 0, maximize ? 1 : 0};
+    radam4j::GroupScalars gs{beta1, beta2, eps, weight_decay, decay_factor, lr, decoupled ? 1 : 0, maximize ? 1 : 0,
+                             inv_scale, inv_scale != 0 ? 1 : 0};
     const radam4j::Dtype dtype = dtype_of(dtype_code);
     if (!params) throw std::invalid_argument("FusedKernel: params is null");
     const jsize n = env->GetArrayLength(params);

@@ -13,6 +13,10 @@ enum Dtype : int { DTYPE_FLOAT32 = 0, DTYPE_FLOAT64 = 1, DTYPE_BFLOAT16 = 2, DTY
 struct GroupScalars {
     double beta1, beta2, eps, weight_decay, decay_factor, lr;
     int decoupled, maximize;
+    // GradScaler's step: each gradient is first multiplied by inv_scale (a float32 value), rounded to the dtype,
+    // as _amp_foreach_non_finite_check_and_unscale_ computes it, without writing it back; scaled = 0: not.
+    double inv_scale;
+    int scaled;
 };
 
 // Per-param scalars, computed in double by Java's StepScalars (the same code as the other paths):

@@ -233,7 +233,7 @@ final class FusedRAdam {
             rect[k] = s.rect();
         }
         FusedKernel.step(new FusedKernel.GroupScalars(lr, o.beta1(), o.beta2(), o.eps(), o.weightDecay(),
-                        StepScalars.decayFactor(o), o.decoupledWeightDecay(), o.maximize()),
+                        StepScalars.decayFactor(o), o.decoupledWeightDecay(), o.maximize(), t.invScale()),
                 new FusedKernel.ParamBatch(code(type), p, g, m, v, numel, bc1, sqrtBc2, rect, rectified, steps, stepKinds,
                         nextSteps),
                 torch.get_num_threads());

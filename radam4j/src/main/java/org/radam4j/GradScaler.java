@@ -33,8 +33,11 @@ import org.radam4j.internal.LibtorchErrors;
  * {@code getScale()} is 1.0. Errors as PyTorch's: its {@code AssertionError} and {@code RuntimeError} are
  * {@link IllegalStateException}s, its {@code ValueError} an {@link IllegalArgumentException}. Not thread-safe.
  *
- * <p>Where this differs: PyTorch's {@code step} hands the scale to optimizers with
- * {@code _step_supports_amp_scaling} (fused Adam); RAdam takes the unscale-then-step route on every path.
+ * <p>On a RAdam whose groups are all fused, {@code step} (without an earlier {@code unscale}) takes PyTorch's route
+ * for optimizers with {@code _step_supports_amp_scaling}: an inf check, then the kernel unscales each gradient as
+ * it reads it, with the same float32 multiply, so the bits are those of unscale-then-step, without the pass that
+ * writes every gradient. Those gradients stay scaled after the step, as PyTorch's fused optimizers leave them;
+ * the gradients of params the kernel cannot take are unscaled in place.
  */
 public final class GradScaler {
 
@@ -170,7 +173,22 @@ public final class GradScaler {
         } else if (st.stage == Stage.STEPPED) {
             throw new IllegalStateException("unscale_() is being called after step().");
         }
+        try (PointerScope scope = new PointerScope()) {
+            Tensor invScale = scale.to(ScalarType.Double).reciprocal().to(ScalarType.Float);
+            st.foundInfPerDevice.putAll(unscaleGrads(optimizer, invScale, false));
+        } catch (RuntimeException e) {
+            throw LibtorchErrors.translate(e);
+        }
+        st.stage = Stage.UNSCALED;
+    }
+
+    /**
+     * PyTorch's {@code _unscale_grads_}: per device and dtype, {@code _amp_foreach_non_finite_check_and_unscale_}
+     * over the optimizer's gradients with {@code invScale}; the found-inf flag of each device, kept.
+     */
+    private Map<String, Tensor> unscaleGrads(RAdam optimizer, Tensor invScale, boolean allowFp16) {
         Map<String, Map<ScalarType, List<Tensor>>> byDevice = new LinkedHashMap<>();
+        Map<String, Tensor> kept = new LinkedHashMap<>();
         try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
             for (ParamGroup g : optimizer.paramGroups()) {
                 for (Tensor p : g.params()) {
@@ -178,7 +196,7 @@ public final class GradScaler {
                     if (grad == null) {
                         continue;
                     }
-                    if (Dtypes.of(grad) == ScalarType.Half) {
+                    if (!allowFp16 && Dtypes.of(grad) == ScalarType.Half) {
                         throw new IllegalArgumentException("Attempting to unscale FP16 gradients.");
                     }
                     if (grad.is_sparse()) {
@@ -188,25 +206,38 @@ public final class GradScaler {
                             .computeIfAbsent(Dtypes.of(grad), k -> new ArrayList<>()).add(grad);
                 }
             }
-            Tensor invScale = scale.to(ScalarType.Double).reciprocal().to(ScalarType.Float);
-            Map<String, Tensor> found = new LinkedHashMap<>();
-            Tensor foundInf = torch.zeros(new long[0], new TensorOptions(ScalarType.Float).device(
-                    new org.bytedeco.pytorch.DeviceOptional(scale.device())));
             for (Map.Entry<String, Map<ScalarType, List<Tensor>>> d : byDevice.entrySet()) {
                 Device dev = new Device(d.getKey());
-                Tensor f = found.computeIfAbsent(d.getKey(), k -> foundInf.to(dev, ScalarType.Float));
+                Tensor found = torch.zeros(new long[0], new TensorOptions(ScalarType.Float).device(
+                        new org.bytedeco.pytorch.DeviceOptional(dev)));
                 Tensor inv = invScale.to(dev, ScalarType.Float);
                 for (List<Tensor> grads : d.getValue().values()) {
-                    UNSCALE.call(ForeachOps.tensors(grads), ForeachOps.tensor(f), ForeachOps.tensor(inv));
+                    UNSCALE.call(ForeachOps.tensors(grads), ForeachOps.tensor(found), ForeachOps.tensor(inv));
                 }
+                kept.put(d.getKey(), Tensors.keep(found));
             }
-            for (Map.Entry<String, Tensor> e : found.entrySet()) {
-                st.foundInfPerDevice.put(e.getKey(), Tensors.keep(e.getValue()));
-            }
-        } catch (RuntimeException e) {
-            throw LibtorchErrors.translate(e);
         }
-        st.stage = Stage.UNSCALED;
+        return kept;
+    }
+
+    /**
+     * Unscales {@code grads} in place as {@link #unscale} does, for the params a fused GradScaler step hands to the
+     * for-loop (the kernel unscales the others as it reads them).
+     */
+    static void unscaleInPlace(List<Tensor> grads, double invScale) {
+        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
+            Map<String, List<Tensor>> groups = new LinkedHashMap<>();
+            for (Tensor g : grads) {
+                groups.computeIfAbsent(Tensors.deviceName(g) + "/" + Dtypes.name(g), k -> new ArrayList<>()).add(g);
+            }
+            for (List<Tensor> group : groups.values()) {
+                TensorOptions f32 = new TensorOptions(ScalarType.Float).device(
+                        new org.bytedeco.pytorch.DeviceOptional(group.get(0).device()));
+                Tensor found = torch.zeros(new long[0], f32);
+                Tensor inv = torch.full(new long[0], new Scalar(invScale), f32);
+                UNSCALE.call(ForeachOps.tensors(group), ForeachOps.tensor(found), ForeachOps.tensor(inv));
+            }
+        }
     }
 
     /** {@link #step(RAdam, Supplier)} without a closure. */
@@ -230,6 +261,9 @@ public final class GradScaler {
         if (st.stage == Stage.STEPPED) {
             throw new IllegalStateException("step() has already been called since the last update().");
         }
+        if (st.stage == Stage.READY && optimizer.allFused()) {
+            return fusedStep(optimizer, st, closure);
+        }
         if (st.stage == Stage.READY) {
             unscale(optimizer);
         }
@@ -241,6 +275,31 @@ public final class GradScaler {
             found += f.item_double();
         }
         T result = found == 0 ? optimizer.step(closure) : null;
+        st.stage = Stage.STEPPED;
+        return result;
+    }
+
+    /**
+     * PyTorch's route for optimizers with {@code _step_supports_amp_scaling}: the gradients are checked for inf and
+     * NaN ({@code _check_inf_per_device}: the unscale op with an inverse scale of 1), and the fused kernel unscales
+     * each as it reads it, with the float32 inverse scale {@link #unscale} would use, so the step's bits are those
+     * of unscale-then-step. The gradients the kernel reads stay scaled, as PyTorch's fused optimizers leave them.
+     */
+    private <T> T fusedStep(RAdam optimizer, OptimizerState st, Supplier<T> closure) {
+        try (PointerScope scope = new PointerScope()) {
+            Tensor one = torch.full(new long[0], new Scalar(1.0), new TensorOptions(ScalarType.Float));
+            st.foundInfPerDevice.putAll(unscaleGrads(optimizer, one, true));
+        } catch (RuntimeException e) {
+            throw LibtorchErrors.translate(e);
+        }
+        if (st.foundInfPerDevice.isEmpty()) {
+            throw new IllegalStateException("No inf checks were recorded for this optimizer.");
+        }
+        double found = 0;
+        for (Tensor f : st.foundInfPerDevice.values()) {
+            found += f.item_double();
+        }
+        T result = found == 0 ? optimizer.stepScaled(closure, (float) (1.0 / scale.item_double())) : null;
         st.stage = Stage.STEPPED;
         return result;
     }

@@ -3,6 +3,7 @@ package org.radam4j;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.function.Supplier;
 
 import org.bytedeco.pytorch.AutoGradMode;
 import org.radam4j.internal.LibtorchErrors;
@@ -55,6 +56,8 @@ public class RAdam extends OptimizerBase {
 
     private final RAdamOptions defaults;
     private final FusedRAdam.Slots fusedSlots = new FusedRAdam.Slots();
+    /** During {@link #stepScaled}: GradScaler's inverse scale, which the fused kernel applies as it reads; else 0. */
+    private double invScale;
     private boolean warnedCapturable;
 
     /** RAdam over {@code module.parameters()}, with PyTorch's default options. */
@@ -156,15 +159,42 @@ public class RAdam extends OptimizerBase {
      */
     @Override
     void stepGroups() {
-        try (StepPlan plan = StepPlan.of(groups, state, fusedSlots)) {
+        try (StepPlan plan = StepPlan.of(groups, state, fusedSlots, invScale)) {
             try (AutoGradMode mode = new AutoGradMode(defaults.differentiable())) {
                 for (StepPlan.Batch b : plan.batches()) {
+                    if (b.unscale()) {
+                        GradScaler.unscaleInPlace(b.tensors().grads(), invScale);
+                    }
                     StepPath.of(b.kind()).step(b.tensors(), b.options());
                 }
             } catch (RuntimeException e) {
                 plan.rollBack();
                 throw LibtorchErrors.translate(e);
             }
+        }
+    }
+
+    /** Whether every group takes the fused path: a GradScaler step can then unscale inside the kernel. */
+    boolean allFused() {
+        for (ParamGroup g : groups) {
+            if (!g.options().fused()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * {@link #step(Supplier)} with each gradient read times {@code inverseScale} (GradScaler's step on a fused
+     * RAdam, PyTorch's {@code grad_scale} argument): the kernel unscales as it reads, the params it hands to the
+     * for-loop have their gradients unscaled in place first.
+     */
+    <T> T stepScaled(Supplier<T> closure, double inverseScale) {
+        invScale = inverseScale;
+        try {
+            return step(closure);
+        } finally {
+            invScale = 0;
         }
     }
 

@@ -11,12 +11,16 @@ import org.bytedeco.pytorch.Tensor;
  * One {@code step()} planned before any tensor changes: per group, the params that have a gradient, every check
  * PyTorch makes (with its messages), the group's state lined up (created where missing, as PyTorch's
  * {@code _init_group}), and the batches each path runs. A fused group is split here, once: the params the kernel
- * takes form a fused batch, the others a for-loop batch, so no path hands params to another.
+ * takes form a fused batch, the others a for-loop batch, so no path hands params to another. In a GradScaler step
+ * ({@code invScale != 0}) the fused batches read their gradients unscaled and the others are marked for unscaling.
  */
 final class StepPlan implements AutoCloseable {
 
-    /** Params of one group that one path steps, with the group's options. */
-    record Batch(StepPath.Kind kind, RAdamOptions options, GroupTensors tensors) {
+    /**
+     * Params of one group that one path steps, with the group's options; {@code unscale}: in a GradScaler step, a
+     * for-loop batch of a fused group whose gradients must be unscaled in place first (the kernel unscales its own).
+     */
+    record Batch(StepPath.Kind kind, RAdamOptions options, GroupTensors tensors, boolean unscale) {
     }
 
     private record Collected(RAdamOptions options, StepPath.Kind kind, List<Tensor> params, List<Tensor> grads,
@@ -37,7 +41,7 @@ final class StepPlan implements AutoCloseable {
      *
      * @throws IllegalStateException when a check fails; nothing has changed then
      */
-    static StepPlan of(List<ParamGroup> groups, Map<Long, ParamState> state, FusedRAdam.Slots slots) {
+    static StepPlan of(List<ParamGroup> groups, Map<Long, ParamState> state, FusedRAdam.Slots slots, double invScale) {
         StepPlan plan = new StepPlan(state);
         try {
             List<Collected> collected = new ArrayList<>(groups.size());
@@ -46,7 +50,7 @@ final class StepPlan implements AutoCloseable {
             }
             for (Collected c : collected) {
                 if (!c.params().isEmpty()) {
-                    plan.batch(c, slots);
+                    plan.batch(c, slots, invScale);
                 }
             }
             return plan;
@@ -131,7 +135,7 @@ final class StepPlan implements AutoCloseable {
         return new Collected(o, kind, params, groupGrads, facts);
     }
 
-    private void batch(Collected c, FusedRAdam.Slots slots) {
+    private void batch(Collected c, FusedRAdam.Slots slots, double invScale) {
         int n = c.params().size();
         List<ParamState> states = new ArrayList<>(n);
         for (Tensor p : c.params()) {
@@ -142,7 +146,7 @@ final class StepPlan implements AutoCloseable {
         }
         GroupTensors all = GroupTensors.of(c.params(), c.grads(), c.facts(), states);
         if (c.kind() != StepPath.Kind.FUSED) {
-            batches.add(new Batch(c.kind(), c.options(), all));
+            batches.add(new Batch(c.kind(), c.options(), all, invScale != 0));
             return;
         }
         boolean[] taken = new boolean[n];
@@ -154,7 +158,7 @@ final class StepPlan implements AutoCloseable {
             }
         }
         if (forLoop.isEmpty()) {
-            batches.add(new Batch(StepPath.Kind.FUSED, c.options(), all.withSlots(fused)));
+            batches.add(new Batch(StepPath.Kind.FUSED, c.options(), all.withSlots(fused).scaledBy(invScale), false));
             return;
         }
         List<Integer> kernel = new ArrayList<>(n - forLoop.size());
@@ -163,9 +167,9 @@ final class StepPlan implements AutoCloseable {
                 kernel.add(i);
             }
         }
-        batches.add(new Batch(StepPath.Kind.FORLOOP, c.options(), all.pick(forLoop, null)));
+        batches.add(new Batch(StepPath.Kind.FORLOOP, c.options(), all.pick(forLoop, null), invScale != 0));
         if (!kernel.isEmpty()) {
-            batches.add(new Batch(StepPath.Kind.FUSED, c.options(), all.pick(kernel, fused)));
+            batches.add(new Batch(StepPath.Kind.FUSED, c.options(), all.pick(kernel, fused).scaledBy(invScale), false));
         }
     }
 }

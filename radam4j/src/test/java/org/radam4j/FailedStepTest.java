@@ -177,7 +177,7 @@ class FailedStepTest {
         long[] addr = {step.data_ptr().address()};
         long[] zero = {0};
         double[] d = {1};
-        FusedKernel.GroupScalars group = new FusedKernel.GroupScalars(1e-3, 0.9, 0.999, 1e-8, 0, 1, false, false);
+        FusedKernel.GroupScalars group = new FusedKernel.GroupScalars(1e-3, 0.9, 0.999, 1e-8, 0, 1, false, false, 0);
         assertThrows(IllegalArgumentException.class, () -> FusedKernel.step(group, new FusedKernel.ParamBatch(
                 FusedKernel.FLOAT32, zero, zero, zero, zero, new long[] {4}, d, d, d, new boolean[] {true}, addr,
                 new int[] {FusedKernel.STEP_FLOAT32}, new double[] {4}), 1));

@@ -189,4 +189,60 @@ class GradScalerTest {
         assertEquals("The source state dict is empty, possibly because it was saved from a disabled instance of GradScaler.",
                 assertThrows(IllegalStateException.class, () -> b.loadStateDict(Map.of())).getMessage());
     }
+
+    /**
+     * On a fused RAdam the kernel unscales as it reads: the same bits as unscaling with libtorch's op and then
+     * stepping, for every dtype the kernel takes and a scale whose inverse is not exact (3); the gradients it read
+     * stay scaled.
+     */
+    @Test
+    void theFusedKernelUnscalesAsUnscaleThenStepDoes() {
+        try {
+            for (String isa : org.radam4j.internal.FusedKernel.isas()) {
+                for (long tablesFrom : new long[] {0, -1}) {
+                    assertTrue(org.radam4j.internal.FusedKernel.useIsa(isa));
+                    org.radam4j.internal.FusedKernel.tablesFrom(tablesFrom);
+                    fusedAgainstUnscaleThenStep(isa + (tablesFrom == 0 ? " with tables" : ""));
+                }
+            }
+        } finally {
+            org.radam4j.internal.FusedKernel.useIsa(null);
+            org.radam4j.internal.FusedKernel.tablesFrom(-1);
+        }
+    }
+
+    private void fusedAgainstUnscaleThenStep(String variant) {
+        for (torch.ScalarType dtype : List.of(torch.ScalarType.Float, torch.ScalarType.Double, torch.ScalarType.BFloat16,
+                torch.ScalarType.Half)) {
+            List<Tensor> inKernel = new ArrayList<>();
+            List<Tensor> explicit = new ArrayList<>();
+            torch.manual_seed(11);
+            List<Tensor> init = List.of(torch.randn(37, 29), torch.randn(1000), torch.randn(3), torch.randn(64, 16));
+            for (List<Tensor> ps : List.of(inKernel, explicit)) {
+                for (Tensor p : init) {
+                    ps.add(p.detach().to(dtype).requires_grad_(true));
+                }
+            }
+            RAdam a = optimizer(inKernel, RAdamOptions.builder().fused(true).weightDecay(0.1).decoupledWeightDecay(true));
+            RAdam b = optimizer(explicit, RAdamOptions.builder().fused(true).weightDecay(0.1).decoupledWeightDecay(true));
+            GradScaler sa = new GradScaler("cpu", 3.0, 2.0, 0.5, 2000, true);
+            sa.scale(torch.ones(1));
+            for (int step = 0; step < 8; step++) {
+                for (int i = 0; i < init.size(); i++) {
+                    Tensor g = torch.randn(init.get(i).sizes().vec().get()).mul(new Scalar(3.7)).to(dtype);
+                    inKernel.get(i).mutable_grad().put(g.clone());
+                    explicit.get(i).mutable_grad().put(g.clone());
+                }
+                byte[] scaledGrad = TensorBytes.of(inKernel.get(1).grad());
+                sa.step(a);
+                sa.update();
+                List<Tensor> grads = new ArrayList<>();
+                explicit.forEach(p -> grads.add(p.grad()));
+                GradScaler.unscaleInPlace(grads, (float) (1.0 / 3.0));
+                b.step();
+                assertSameBytes(snapshot(explicit, b), snapshot(inKernel, a), variant + " " + dtype + " step " + step);
+                assertArrayEquals(scaledGrad, TensorBytes.of(inKernel.get(1).grad()), "the kernel does not write gradients");
+            }
+        }
+    }
 }

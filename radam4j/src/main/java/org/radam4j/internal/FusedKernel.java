@@ -30,9 +30,12 @@ public final class FusedKernel {
      * The options shared by every param of a group (C++ {@code GroupScalars}).
      *
      * @param decayFactor {@code 1 - lr * weightDecay}, the decoupled decay's factor
+     * @param invScale GradScaler's inverse scale (a float32 value): each gradient is read times it, rounded to its
+     *     dtype, as {@code _amp_foreach_non_finite_check_and_unscale_} would leave it (the gradient itself is not
+     *     written); 0: gradients are read as they are
      */
     public record GroupScalars(double lr, double beta1, double beta2, double eps, double weightDecay, double decayFactor,
-            boolean decoupled, boolean maximize) {
+            boolean decoupled, boolean maximize, double invScale) {
     }
 
     /**
@@ -62,13 +65,13 @@ public final class FusedKernel {
             throw new IllegalArgumentException("FusedKernel.step: null group or batch");
         }
         step0(group.lr(), group.beta1(), group.beta2(), group.eps(), group.weightDecay(), group.decayFactor(),
-                group.decoupled(), group.maximize(), batch.dtype(), batch.params(), batch.grads(), batch.expAvgs(),
+                group.decoupled(), group.maximize(), group.invScale(), batch.dtype(), batch.params(), batch.grads(), batch.expAvgs(),
                 batch.expAvgSqs(), batch.numels(), batch.bc1s(), batch.sqrtBc2s(), batch.rects(), batch.rectified(),
                 batch.steps(), batch.stepKinds(), batch.nextSteps(), threads);
     }
 
     private static native void step0(double lr, double beta1, double beta2, double eps, double weightDecay,
-            double decayFactor, boolean decoupled, boolean maximize, int dtype, long[] params, long[] grads,
+            double decayFactor, boolean decoupled, boolean maximize, double invScale, int dtype, long[] params, long[] grads,
             long[] expAvgs, long[] expAvgSqs, long[] numels, double[] bc1s, double[] sqrtBc2s, double[] rects,
             boolean[] rectified, long[] steps, int[] stepKinds, double[] nextSteps, int threads);
 

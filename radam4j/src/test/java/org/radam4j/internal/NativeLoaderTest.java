@@ -68,7 +68,7 @@ class NativeLoaderTest {
 
     @Test
     void malformedCallsArriveAsJavaExceptionsNotCrashes() {
-        FusedKernel.GroupScalars group = new FusedKernel.GroupScalars(1e-3, 0.9, 0.999, 1e-8, 0, 1, false, false);
+        FusedKernel.GroupScalars group = new FusedKernel.GroupScalars(1e-3, 0.9, 0.999, 1e-8, 0, 1, false, false, 0);
         long[] one = {0};
         double[] d = {1};
         boolean[] z = {true};
