@@ -120,6 +120,29 @@ extern "C" JNIEXPORT void JNICALL Java_org_radam4j_internal_FusedKernel_step0(
     API_END(void())
 }
 
+extern "C" JNIEXPORT jboolean JNICALL Java_org_radam4j_internal_FusedKernel_nonFinite0(JNIEnv* env, jclass,
+                                                                                   jint dtype_code, jlongArray grads,
+                                                                                   jlongArray numels, jint threads) {
+    API_BEGIN()
+    const radam4j::Dtype dtype = dtype_of(dtype_code);
+    if (!grads) throw std::invalid_argument("FusedKernel: grads is null");
+    const jsize n = env->GetArrayLength(grads);
+    auto g = elements(env, grads, n, "grads", &JNIEnv::GetLongArrayRegion);
+    auto len = elements(env, numels, n, "numels", &JNIEnv::GetLongArrayRegion);
+    std::vector<radam4j::Work> work;
+    work.reserve(static_cast<size_t>(n));
+    for (jsize i = 0; i < n; ++i) {
+        if (len[i] < 0 || (len[i] > 0 && !g[i])) throw std::invalid_argument("FusedKernel.nonFinite: a null gradient or a negative length");
+        radam4j::Work w{};
+        w.grad = reinterpret_cast<const void*>(g[i]);
+        w.numel = len[i];
+        w.dtype = dtype;
+        work.push_back(w);
+    }
+    return radam4j::non_finite_grads(work, threads < 1 ? 1 : threads) ? JNI_TRUE : JNI_FALSE;
+    API_END(JNI_FALSE)
+}
+
 extern "C" JNIEXPORT jstring JNICALL Java_org_radam4j_internal_FusedKernel_isa(JNIEnv* env, jclass) {
     API_BEGIN()
     return env->NewStringUTF(radam4j::isa());

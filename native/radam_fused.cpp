@@ -252,12 +252,13 @@ std::vector<std::string> isas() {
     return std::vector<std::string>(kIsaNames, kIsaNames + best_isa() + 1);
 }
 
-void fused_step(const std::vector<Work>& given, int threads) {
-    const int isa = current_isa();
-    std::vector<Work> work(given);
-    attach_tables(work, isa, threads);
-    // Chunks of about kChunk elements: a large param is cut into several, small params share one, so that
-    // many small params cost one task each chunk rather than one each.
+namespace {
+
+// Calls f(work index, begin, end) over the work's elements in chunks of about kChunk elements on up to `threads`
+// threads: a large param is cut into several chunks, small params share one, so that many small params cost one
+// task each chunk rather than one each.
+template <typename F>
+void each_chunk(const std::vector<Work>& work, int threads, F&& f) {
     constexpr int64_t kChunk = 1 << 16;
     struct Segment {
         size_t work;
@@ -281,9 +282,46 @@ void fused_step(const std::vector<Work>& given, int threads) {
     if (starts.back() != segments.size()) starts.push_back(segments.size());
     pool().run(threads, static_cast<int64_t>(starts.size() - 1), [&](int64_t c) {
         for (size_t s = starts[c]; s < starts[c + 1]; ++s) {
-            run(isa, work[segments[s].work], segments[s].begin, segments[s].end);
+            f(segments[s].work, segments[s].begin, segments[s].end);
         }
     });
+}
+
+// Whether any of n values, each `Bits` wide, has the exponent bits `mask` all set: an inf or a NaN.
+template <typename Bits>
+bool any_non_finite(const void* data, int64_t begin, int64_t end, Bits mask) {
+    const Bits* __restrict x = static_cast<const Bits*>(data);
+    Bits found = 0;
+    for (int64_t i = begin; i < end; ++i) {
+        found |= static_cast<Bits>((x[i] & mask) == mask);
+    }
+    return found != 0;
+}
+
+}  // namespace
+
+void fused_step(const std::vector<Work>& given, int threads) {
+    const int isa = current_isa();
+    std::vector<Work> work(given);
+    attach_tables(work, isa, threads);
+    each_chunk(work, threads, [&](size_t i, int64_t b, int64_t e) { run(isa, work[i], b, e); });
+}
+
+bool non_finite_grads(const std::vector<Work>& work, int threads) {
+    std::atomic<bool> found{false};
+    each_chunk(work, threads, [&](size_t i, int64_t b, int64_t e) {
+        if (found.load(std::memory_order_relaxed)) return;
+        const Work& w = work[i];
+        bool f = false;
+        switch (w.dtype) {
+            case DTYPE_FLOAT32: f = any_non_finite<uint32_t>(w.grad, b, e, 0x7F800000u); break;
+            case DTYPE_FLOAT64: f = any_non_finite<uint64_t>(w.grad, b, e, 0x7FF0000000000000ull); break;
+            case DTYPE_BFLOAT16: f = any_non_finite<uint16_t>(w.grad, b, e, 0x7F80u); break;
+            case DTYPE_FLOAT16: f = any_non_finite<uint16_t>(w.grad, b, e, 0x7C00u); break;
+        }
+        if (f) found.store(true, std::memory_order_relaxed);
+    });
+    return found.load();
 }
 
 namespace {

@@ -61,6 +61,10 @@ void stream4_avx2(float* p, const float* g, float* m, float* v, int64_t lo, int6
 // Runs one step over every param of a group, on up to `threads` threads.
 void fused_step(const std::vector<Work>& work, int threads);
 
+// Whether any gradient of the work holds an inf or a NaN (GradScaler's check before a step that unscales in the
+// kernel), reading each gradient once, on up to `threads` threads.
+bool non_finite_grads(const std::vector<Work>& work, int threads);
+
 // Memory bandwidth in GB/s of an optimizer step's traffic without its arithmetic: read four float arrays of n
 // elements and write three of them back (28 bytes per element), on `threads` threads, the best of `reps` runs.
 double stream_gbps(int64_t n, int threads, int reps);

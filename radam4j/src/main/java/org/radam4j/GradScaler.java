@@ -175,7 +175,7 @@ public final class GradScaler {
         }
         try (PointerScope scope = new PointerScope()) {
             Tensor invScale = scale.to(ScalarType.Double).reciprocal().to(ScalarType.Float);
-            st.foundInfPerDevice.putAll(unscaleGrads(optimizer, invScale, false));
+            st.foundInfPerDevice.putAll(unscaleGrads(gradsOf(optimizer, false), invScale));
         } catch (RuntimeException e) {
             throw LibtorchErrors.translate(e);
         }
@@ -186,33 +186,41 @@ public final class GradScaler {
      * PyTorch's {@code _unscale_grads_}: per device and dtype, {@code _amp_foreach_non_finite_check_and_unscale_}
      * over the optimizer's gradients with {@code invScale}; the found-inf flag of each device, kept.
      */
-    private Map<String, Tensor> unscaleGrads(RAdam optimizer, Tensor invScale, boolean allowFp16) {
+    private static List<Tensor> gradsOf(RAdam optimizer, boolean allowFp16) {
+        List<Tensor> grads = new ArrayList<>();
+        for (ParamGroup g : optimizer.paramGroups()) {
+            for (Tensor p : g.params()) {
+                Tensor grad = Tensors.gradOf(p);
+                if (grad == null) {
+                    continue;
+                }
+                if (!allowFp16 && Dtypes.of(grad) == ScalarType.Half) {
+                    throw new IllegalArgumentException("Attempting to unscale FP16 gradients.");
+                }
+                if (grad.is_sparse()) {
+                    throw new IllegalArgumentException("GradScaler cannot unscale a sparse gradient");
+                }
+                grads.add(grad);
+            }
+        }
+        return grads;
+    }
+
+    private static Map<String, Tensor> unscaleGrads(List<Tensor> grads, Tensor invScale) {
         Map<String, Map<ScalarType, List<Tensor>>> byDevice = new LinkedHashMap<>();
         Map<String, Tensor> kept = new LinkedHashMap<>();
         try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
-            for (ParamGroup g : optimizer.paramGroups()) {
-                for (Tensor p : g.params()) {
-                    Tensor grad = Tensors.gradOf(p);
-                    if (grad == null) {
-                        continue;
-                    }
-                    if (!allowFp16 && Dtypes.of(grad) == ScalarType.Half) {
-                        throw new IllegalArgumentException("Attempting to unscale FP16 gradients.");
-                    }
-                    if (grad.is_sparse()) {
-                        throw new IllegalArgumentException("GradScaler cannot unscale a sparse gradient");
-                    }
-                    byDevice.computeIfAbsent(Tensors.deviceName(grad), k -> new LinkedHashMap<>())
-                            .computeIfAbsent(Dtypes.of(grad), k -> new ArrayList<>()).add(grad);
-                }
+            for (Tensor grad : grads) {
+                byDevice.computeIfAbsent(Tensors.deviceName(grad), k -> new LinkedHashMap<>())
+                        .computeIfAbsent(Dtypes.of(grad), k -> new ArrayList<>()).add(grad);
             }
             for (Map.Entry<String, Map<ScalarType, List<Tensor>>> d : byDevice.entrySet()) {
                 Device dev = new Device(d.getKey());
                 Tensor found = torch.zeros(new long[0], new TensorOptions(ScalarType.Float).device(
                         new org.bytedeco.pytorch.DeviceOptional(dev)));
                 Tensor inv = invScale.to(dev, ScalarType.Float);
-                for (List<Tensor> grads : d.getValue().values()) {
-                    UNSCALE.call(ForeachOps.tensors(grads), ForeachOps.tensor(found), ForeachOps.tensor(inv));
+                for (List<Tensor> sameDtype : d.getValue().values()) {
+                    UNSCALE.call(ForeachOps.tensors(sameDtype), ForeachOps.tensor(found), ForeachOps.tensor(inv));
                 }
                 kept.put(d.getKey(), Tensors.keep(found));
             }
@@ -280,15 +288,83 @@ public final class GradScaler {
     }
 
     /**
+     * PyTorch's {@code _check_inf_per_device}: whether a gradient is inf or NaN, per device. Contiguous CPU
+     * gradients of the kernel's dtypes are read once by the fused kernel's check; any other goes through the
+     * unscale op with an inverse scale of 1 (which leaves it unchanged).
+     */
+    private Map<String, Tensor> checkNonFinite(RAdam optimizer) {
+        Map<Integer, List<Tensor>> byCode = new LinkedHashMap<>();
+        List<Tensor> others = new ArrayList<>();
+        for (ParamGroup g : optimizer.paramGroups()) {
+            for (Tensor p : g.params()) {
+                Tensor grad = Tensors.gradOf(p);
+                if (grad == null) {
+                    continue;
+                }
+                Integer code = kernelCode(grad);
+                if (code != null) {
+                    byCode.computeIfAbsent(code, k -> new ArrayList<>()).add(grad);
+                } else {
+                    others.add(grad);
+                }
+            }
+        }
+        boolean found = false;
+        int threads = torch.get_num_threads();
+        for (Map.Entry<Integer, List<Tensor>> e : byCode.entrySet()) {
+            List<Tensor> grads = e.getValue();
+            long[] addresses = new long[grads.size()];
+            long[] numels = new long[grads.size()];
+            for (int i = 0; i < addresses.length; i++) {
+                Tensor gr = grads.get(i);
+                numels[i] = gr.numel() * (gr.is_complex() ? 2 : 1);
+                addresses[i] = numels[i] == 0 ? 0 : gr.data_ptr().address();
+            }
+            found |= org.radam4j.internal.FusedKernel.nonFinite(e.getKey(), addresses, numels, threads);
+        }
+        Map<String, Tensor> perDevice = new LinkedHashMap<>();
+        if (!byCode.isEmpty()) {
+            perDevice.put("cpu", Tensors.keep(torch.full(new long[0], new Scalar(found ? 1.0 : 0.0),
+                    new TensorOptions(ScalarType.Float))));
+        }
+        if (!others.isEmpty()) {
+            Tensor one = torch.full(new long[0], new Scalar(1.0), new TensorOptions(ScalarType.Float));
+            for (Map.Entry<String, Tensor> e : unscaleGrads(others, one).entrySet()) {
+                Tensor before = perDevice.get(e.getKey());
+                if (before != null) {
+                    before.add_(e.getValue());
+                } else {
+                    perDevice.put(e.getKey(), e.getValue());
+                }
+            }
+        }
+        return perDevice;
+    }
+
+    /** The fused kernel's dtype code of a contiguous CPU gradient it can read, or null. */
+    private static Integer kernelCode(Tensor grad) {
+        if (!grad.is_cpu() || !grad.is_contiguous() || grad.is_sparse()) {
+            return null;
+        }
+        return switch (Dtypes.of(grad)) {
+            case Float, ComplexFloat -> org.radam4j.internal.FusedKernel.FLOAT32;
+            case Double -> org.radam4j.internal.FusedKernel.FLOAT64;
+            case BFloat16 -> org.radam4j.internal.FusedKernel.BFLOAT16;
+            case Half -> org.radam4j.internal.FusedKernel.FLOAT16;
+            default -> null;
+        };
+    }
+
+    /**
      * PyTorch's route for optimizers with {@code _step_supports_amp_scaling}: the gradients are checked for inf and
      * NaN ({@code _check_inf_per_device}: the unscale op with an inverse scale of 1), and the fused kernel unscales
      * each as it reads it, with the float32 inverse scale {@link #unscale} would use, so the step's bits are those
-     * of unscale-then-step. The gradients the kernel reads stay scaled, as PyTorch's fused optimizers leave them.
+     * of unscale-then-step. The check reads each gradient once ({@link #checkNonFinite}). The gradients the kernel
+     * reads stay scaled, as PyTorch's fused optimizers leave them.
      */
     private <T> T fusedStep(RAdam optimizer, OptimizerState st, Supplier<T> closure) {
         try (PointerScope scope = new PointerScope()) {
-            Tensor one = torch.full(new long[0], new Scalar(1.0), new TensorOptions(ScalarType.Float));
-            st.foundInfPerDevice.putAll(unscaleGrads(optimizer, one, true));
+            st.foundInfPerDevice.putAll(checkNonFinite(optimizer));
         } catch (RuntimeException e) {
             throw LibtorchErrors.translate(e);
         }

@@ -245,4 +245,30 @@ class GradScalerTest {
             }
         }
     }
+
+    /** The fused route's check finds one inf or NaN anywhere, in every dtype, and the step is skipped. */
+    @Test
+    void theFusedCheckFindsOneNonFiniteElementInEveryDtype() {
+        for (torch.ScalarType dtype : List.of(torch.ScalarType.Float, torch.ScalarType.Double, torch.ScalarType.BFloat16,
+                torch.ScalarType.Half)) {
+            for (double bad : new double[] {Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, Double.NaN}) {
+                for (long at : new long[] {0, 777, 99_999}) {
+                    Tensor p = torch.randn(100_000).to(dtype).requires_grad_(true);
+                    Tensor q = torch.randn(10).to(dtype).requires_grad_(true);
+                    RAdam opt = new RAdam(List.of(p, q), RAdamOptions.builder().fused(true).build());
+                    GradScaler scaler = new GradScaler("cpu");
+                    scaler.scale(torch.ones(1));
+                    p.mutable_grad().put(torch.ones(100_000).to(dtype));
+                    q.mutable_grad().put(torch.ones(10).to(dtype));
+                    p.grad().get(at).fill_(new Scalar(bad));
+                    byte[] before = TensorBytes.of(p);
+                    scaler.step(opt);
+                    scaler.update();
+                    assertArrayEquals(before, TensorBytes.of(p), dtype + " " + bad + " at " + at);
+                    assertEquals(32768.0, scaler.getScale(), dtype + " " + bad + " at " + at);
+                    assertNull(opt.state(p));
+                }
+            }
+        }
+    }
 }

@@ -21,6 +21,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.radam4j.internal.Benchmarks;
 import org.radam4j.internal.Dtypes;
+import org.radam4j.GradScaler;
 import org.radam4j.RAdam;
 import org.radam4j.RAdamOptions;
 
@@ -63,6 +64,12 @@ final class Bench {
 
     static final List<String> DEFAULT_ROWS = List.of("200x4096", "50x100000", "8x1000000", "4x16000000", "8x1000000:bfloat16");
     static final List<String> IMPLS = List.of("forloop", "foreach", "fused", "libtorch_adam");
+    /**
+     * GradScaler steps ({@code scaler.step(opt); scaler.update()}, scale 1 so the gradients keep their values): the
+     * for-loop and foreach paths unscale every gradient in a pass of their own first, the fused path checks for
+     * inf and unscales inside the kernel.
+     */
+    static final List<String> SCALED_IMPLS = List.of("forloop_scaled", "foreach_scaled", "fused_scaled");
 
     private Bench() {
     }
@@ -99,12 +106,13 @@ final class Bench {
             return 2;
         }
         for (String impl : impls) {
-            if (!IMPLS.contains(impl)) {
-                System.err.println("radam4j bench: unknown impl " + impl + " (" + String.join(", ", IMPLS) + ")");
+            if (!IMPLS.contains(impl) && !SCALED_IMPLS.contains(impl)) {
+                System.err.println("radam4j bench: unknown impl " + impl + " (" + String.join(", ", IMPLS) + ", "
+                        + String.join(", ", SCALED_IMPLS) + ")");
                 return 2;
             }
         }
-        if (impls.contains("fused") && Benchmarks.fusedUnavailableReason() != null) {
+        if ((impls.contains("fused") || impls.contains("fused_scaled")) && Benchmarks.fusedUnavailableReason() != null) {
             System.err.println("radam4j bench: " + Benchmarks.fusedUnavailableReason());
             return 1;
         }
@@ -138,6 +146,16 @@ final class Bench {
                 row.put("median_ms", ms);
                 row.put("gbps", gbps);
                 out.add(row);
+            }
+            Double scaled = medians.get("fused_scaled");
+            if (scaled != null && medians.size() > 1) {
+                StringBuilder ratios = new StringBuilder("  fused_scaled takes");
+                for (Map.Entry<String, Double> e : medians.entrySet()) {
+                    if (!e.getKey().equals("fused_scaled")) {
+                        ratios.append(String.format(Locale.ROOT, " %.2fx the time of %s,", scaled / e.getValue(), e.getKey()));
+                    }
+                }
+                System.out.println(ratios.substring(0, ratios.length() - 1));
             }
             Double fused = medians.get("fused");
             if (fused != null && medians.size() > 1) {
@@ -198,13 +216,22 @@ final class Bench {
                 }
             } else {
                 RAdamOptions.Builder b = RAdamOptions.builder().lr(1e-3).weightDecay(1e-2).decoupledWeightDecay(true);
-                switch (impl) {
+                switch (impl.replace("_scaled", "")) {
                     case "forloop" -> b.foreach(false);
                     case "foreach" -> b.foreach(true);
                     default -> b.fused(true);
                 }
                 RAdam opt = new RAdam(params, b.build());
-                step = opt::step;
+                if (impl.endsWith("_scaled")) {
+                    GradScaler scaler = new GradScaler("cpu", 1.0, 2.0, 0.5, Integer.MAX_VALUE, true);
+                    scaler.scale(torch.ones(1)).close();
+                    step = () -> {
+                        scaler.step(opt);
+                        scaler.update();
+                    };
+                } else {
+                    step = opt::step;
+                }
             }
             long warmUntil = System.nanoTime() + 2_000_000_000L;
             for (int i = 0; i < 3 || System.nanoTime() < warmUntil; i++) {

@@ -76,6 +76,20 @@ public final class FusedKernel {
             boolean[] rectified, long[] steps, int[] stepKinds, double[] nextSteps, int threads);
 
     /**
+     * Whether any of the contiguous gradients of dtype {@code dtype} ({@code grads[i]}: data address,
+     * {@code numels[i]} elements) holds an inf or a NaN: GradScaler's check before a step that unscales in the
+     * kernel, reading each gradient once (libtorch's unscale op would also write it), on up to {@code threads}
+     * threads.
+     *
+     * @throws IllegalArgumentException on null or mismatched arrays, a null address or an unknown dtype
+     */
+    public static boolean nonFinite(int dtype, long[] grads, long[] numels, int threads) {
+        return nonFinite0(dtype, grads, numels, threads);
+    }
+
+    private static native boolean nonFinite0(int dtype, long[] grads, long[] numels, int threads);
+
+    /**
      * Memory bandwidth (GB/s) of a step's traffic without its arithmetic: read four float arrays of {@code n}
      * elements, write three back (28 bytes per element), on {@code threads} threads, the best of {@code reps}.
      */
