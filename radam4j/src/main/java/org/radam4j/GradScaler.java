@@ -52,7 +52,6 @@ public final class GradScaler {
         final Map<String, Tensor> foundInfPerDevice = new LinkedHashMap<>();
     }
 
-    private static final ForeachOps.Op UNSCALE = ForeachOps.op("aten::_amp_foreach_non_finite_check_and_unscale_", "");
     private static final ForeachOps.Op UPDATE_SCALE = ForeachOps.op("aten::_amp_update_scale_", "");
 
     private final String device;
@@ -92,11 +91,6 @@ public final class GradScaler {
         this.growthFactor = growthFactor;
         this.backoffFactor = backoffFactor;
         this.growthInterval = growthInterval;
-    }
-
-    /** Whether the scaler scales (PyTorch's {@code is_enabled()}). */
-    public boolean isEnabled() {
-        return enabled;
     }
 
     /**
@@ -175,77 +169,11 @@ public final class GradScaler {
         }
         try (PointerScope scope = new PointerScope()) {
             Tensor invScale = scale.to(ScalarType.Double).reciprocal().to(ScalarType.Float);
-            st.foundInfPerDevice.putAll(unscaleGrads(gradsOf(optimizer, false), invScale));
+            st.foundInfPerDevice.putAll(AmpGrads.unscaleGrads(AmpGrads.gradsOf(optimizer, false), invScale));
         } catch (RuntimeException e) {
             throw LibtorchErrors.translate(e);
         }
         st.stage = Stage.UNSCALED;
-    }
-
-    /**
-     * PyTorch's {@code _unscale_grads_}: per device and dtype, {@code _amp_foreach_non_finite_check_and_unscale_}
-     * over the optimizer's gradients with {@code invScale}; the found-inf flag of each device, kept.
-     */
-    private static List<Tensor> gradsOf(RAdam optimizer, boolean allowFp16) {
-        List<Tensor> grads = new ArrayList<>();
-        for (ParamGroup g : optimizer.paramGroups()) {
-            for (Tensor p : g.params()) {
-                Tensor grad = Tensors.gradOf(p);
-                if (grad == null) {
-                    continue;
-                }
-                if (!allowFp16 && Dtypes.of(grad) == ScalarType.Half) {
-                    throw new IllegalArgumentException("Attempting to unscale FP16 gradients.");
-                }
-                if (grad.is_sparse()) {
-                    throw new IllegalArgumentException("GradScaler cannot unscale a sparse gradient");
-                }
-                grads.add(grad);
-            }
-        }
-        return grads;
-    }
-
-    private static Map<String, Tensor> unscaleGrads(List<Tensor> grads, Tensor invScale) {
-        Map<String, Map<ScalarType, List<Tensor>>> byDevice = new LinkedHashMap<>();
-        Map<String, Tensor> kept = new LinkedHashMap<>();
-        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
-            for (Tensor grad : grads) {
-                byDevice.computeIfAbsent(Tensors.deviceName(grad), k -> new LinkedHashMap<>())
-                        .computeIfAbsent(Dtypes.of(grad), k -> new ArrayList<>()).add(grad);
-            }
-            for (Map.Entry<String, Map<ScalarType, List<Tensor>>> d : byDevice.entrySet()) {
-                Device dev = new Device(d.getKey());
-                Tensor found = torch.zeros(new long[0], new TensorOptions(ScalarType.Float).device(
-                        new org.bytedeco.pytorch.DeviceOptional(dev)));
-                Tensor inv = invScale.to(dev, ScalarType.Float);
-                for (List<Tensor> sameDtype : d.getValue().values()) {
-                    UNSCALE.call(ForeachOps.tensors(sameDtype), ForeachOps.tensor(found), ForeachOps.tensor(inv));
-                }
-                kept.put(d.getKey(), Tensors.keep(found));
-            }
-        }
-        return kept;
-    }
-
-    /**
-     * Unscales {@code grads} in place as {@link #unscale} does, for the params a fused GradScaler step hands to the
-     * for-loop (the kernel unscales the others as it reads them).
-     */
-    static void unscaleInPlace(List<Tensor> grads, double invScale) {
-        try (PointerScope scope = new PointerScope(); NoGradGuard noGrad = new NoGradGuard()) {
-            Map<String, List<Tensor>> groups = new LinkedHashMap<>();
-            for (Tensor g : grads) {
-                groups.computeIfAbsent(Tensors.deviceName(g) + "/" + Dtypes.name(g), k -> new ArrayList<>()).add(g);
-            }
-            for (List<Tensor> group : groups.values()) {
-                TensorOptions f32 = new TensorOptions(ScalarType.Float).device(
-                        new org.bytedeco.pytorch.DeviceOptional(group.get(0).device()));
-                Tensor found = torch.zeros(new long[0], f32);
-                Tensor inv = torch.full(new long[0], new Scalar(invScale), f32);
-                UNSCALE.call(ForeachOps.tensors(group), ForeachOps.tensor(found), ForeachOps.tensor(inv));
-            }
-        }
     }
 
     /** {@link #step(RAdam, Supplier)} without a closure. */
@@ -288,74 +216,6 @@ public final class GradScaler {
     }
 
     /**
-     * PyTorch's {@code _check_inf_per_device}: whether a gradient is inf or NaN, per device. Contiguous CPU
-     * gradients of the kernel's dtypes are read once by the fused kernel's check; any other goes through the
-     * unscale op with an inverse scale of 1 (which leaves it unchanged).
-     */
-    private Map<String, Tensor> checkNonFinite(RAdam optimizer) {
-        Map<Integer, List<Tensor>> byCode = new LinkedHashMap<>();
-        List<Tensor> others = new ArrayList<>();
-        for (ParamGroup g : optimizer.paramGroups()) {
-            for (Tensor p : g.params()) {
-                Tensor grad = Tensors.gradOf(p);
-                if (grad == null) {
-                    continue;
-                }
-                Integer code = kernelCode(grad);
-                if (code != null) {
-                    byCode.computeIfAbsent(code, k -> new ArrayList<>()).add(grad);
-                } else {
-                    others.add(grad);
-                }
-            }
-        }
-        boolean found = false;
-        int threads = torch.get_num_threads();
-        for (Map.Entry<Integer, List<Tensor>> e : byCode.entrySet()) {
-            List<Tensor> grads = e.getValue();
-            long[] addresses = new long[grads.size()];
-            long[] numels = new long[grads.size()];
-            for (int i = 0; i < addresses.length; i++) {
-                Tensor gr = grads.get(i);
-                numels[i] = gr.numel() * (gr.is_complex() ? 2 : 1);
-                addresses[i] = numels[i] == 0 ? 0 : gr.data_ptr().address();
-            }
-            found |= org.radam4j.internal.FusedKernel.nonFinite(e.getKey(), addresses, numels, threads);
-        }
-        Map<String, Tensor> perDevice = new LinkedHashMap<>();
-        if (!byCode.isEmpty()) {
-            perDevice.put("cpu", Tensors.keep(torch.full(new long[0], new Scalar(found ? 1.0 : 0.0),
-                    new TensorOptions(ScalarType.Float))));
-        }
-        if (!others.isEmpty()) {
-            Tensor one = torch.full(new long[0], new Scalar(1.0), new TensorOptions(ScalarType.Float));
-            for (Map.Entry<String, Tensor> e : unscaleGrads(others, one).entrySet()) {
-                Tensor before = perDevice.get(e.getKey());
-                if (before != null) {
-                    before.add_(e.getValue());
-                } else {
-                    perDevice.put(e.getKey(), e.getValue());
-                }
-            }
-        }
-        return perDevice;
-    }
-
-    /** The fused kernel's dtype code of a contiguous CPU gradient it can read, or null. */
-    private static Integer kernelCode(Tensor grad) {
-        if (!grad.is_cpu() || !grad.is_contiguous() || grad.is_sparse()) {
-            return null;
-        }
-        return switch (Dtypes.of(grad)) {
-            case Float, ComplexFloat -> org.radam4j.internal.FusedKernel.FLOAT32;
-            case Double -> org.radam4j.internal.FusedKernel.FLOAT64;
-            case BFloat16 -> org.radam4j.internal.FusedKernel.BFLOAT16;
-            case Half -> org.radam4j.internal.FusedKernel.FLOAT16;
-            default -> null;
-        };
-    }
-
-    /**
      * PyTorch's route for optimizers with {@code _step_supports_amp_scaling}: the gradients are checked for inf and
      * NaN ({@code _check_inf_per_device}: the unscale op with an inverse scale of 1), and the fused kernel unscales
      * each as it reads it, with the float32 inverse scale {@link #unscale} would use, so the step's bits are those
@@ -364,7 +224,7 @@ public final class GradScaler {
      */
     private <T> T fusedStep(RAdam optimizer, OptimizerState st, Supplier<T> closure) {
         try (PointerScope scope = new PointerScope()) {
-            st.foundInfPerDevice.putAll(checkNonFinite(optimizer));
+            st.foundInfPerDevice.putAll(AmpGrads.checkNonFinite(optimizer));
         } catch (RuntimeException e) {
             throw LibtorchErrors.translate(e);
         }
@@ -463,16 +323,9 @@ public final class GradScaler {
         return scale == null ? initScale : scale.item_double();
     }
 
-    public double getGrowthFactor() {
-        return growthFactor;
-    }
-
-    public double getBackoffFactor() {
-        return backoffFactor;
-    }
-
-    public long getGrowthInterval() {
-        return growthInterval;
+    /** Whether the scaler scales (PyTorch's {@code is_enabled()}). */
+    public boolean isEnabled() {
+        return enabled;
     }
 
     private long growthTrackerValue() {
@@ -484,15 +337,8 @@ public final class GradScaler {
      * {@code _growth_tracker}, as Python's GradScaler writes and reads them; empty when disabled.
      */
     public Map<String, Object> stateDict() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        if (enabled) {
-            m.put("scale", getScale());
-            m.put("growth_factor", growthFactor);
-            m.put("backoff_factor", backoffFactor);
-            m.put("growth_interval", growthInterval);
-            m.put("_growth_tracker", growthTrackerValue());
-        }
-        return m;
+        return enabled ? new ScalerState(getScale(), growthFactor, backoffFactor, growthInterval, growthTrackerValue()).toMap()
+                : new LinkedHashMap<>();
     }
 
     /**
@@ -510,11 +356,12 @@ public final class GradScaler {
             throw new IllegalStateException("The source state dict is empty, possibly because it was saved from a disabled "
                     + "instance of GradScaler.");
         }
-        double s = number(stateDict, "scale");
-        double gf = number(stateDict, "growth_factor");
-        double bf = number(stateDict, "backoff_factor");
-        long gi = (long) integer(stateDict, "growth_interval");
-        long gt = (long) integer(stateDict, "_growth_tracker");
+        ScalerState loaded = ScalerState.of(stateDict);
+        double s = loaded.scale();
+        double gf = loaded.growthFactor();
+        double bf = loaded.backoffFactor();
+        long gi = loaded.growthInterval();
+        long gt = loaded.growthTracker();
         initScale = s;
         if (scale != null) {
             try (Scalar v = new Scalar(s)) {
@@ -530,22 +377,5 @@ public final class GradScaler {
                 growthTracker.fill_(v);
             }
         }
-    }
-
-    private static double number(Map<String, ?> m, String key) {
-        if (!(m.get(key) instanceof Number n)) {
-            throw new IllegalArgumentException("GradScaler state_dict['" + key + "'] must be a number, but got "
-                    + org.radam4j.internal.PyRepr.describe(m.get(key)));
-        }
-        return n.doubleValue();
-    }
-
-    private static double integer(Map<String, ?> m, String key) {
-        Object v = m.get(key);
-        if (!(v instanceof Long || v instanceof Integer)) {
-            throw new IllegalArgumentException("GradScaler state_dict['" + key + "'] must be an int, but got "
-                    + org.radam4j.internal.PyRepr.describe(v));
-        }
-        return ((Number) v).doubleValue();
     }
 }

@@ -163,7 +163,7 @@ public class RAdam extends OptimizerBase {
             try (AutoGradMode mode = new AutoGradMode(defaults.differentiable())) {
                 for (StepPlan.Batch b : plan.batches()) {
                     if (b.unscale()) {
-                        GradScaler.unscaleInPlace(b.tensors().grads(), invScale);
+                        AmpGrads.unscaleInPlace(b.tensors().grads(), invScale);
                     }
                     StepPath.of(b.kind()).step(b.tensors(), b.options());
                 }

@@ -238,7 +238,7 @@ class GradScalerTest {
                 sa.update();
                 List<Tensor> grads = new ArrayList<>();
                 explicit.forEach(p -> grads.add(p.grad()));
-                GradScaler.unscaleInPlace(grads, (float) (1.0 / 3.0));
+                AmpGrads.unscaleInPlace(grads, (float) (1.0 / 3.0));
                 b.step();
                 assertSameBytes(snapshot(explicit, b), snapshot(inKernel, a), variant + " " + dtype + " step " + step);
                 assertArrayEquals(scaledGrad, TensorBytes.of(inKernel.get(1).grad()), "the kernel does not write gradients");
