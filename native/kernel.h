@@ -337,6 +337,36 @@ inline void by_options(const Work& w, int64_t b, int64_t e) {
     }
 }
 
+// bench --peer: the step computed the way DeepSpeed's CPU Adam computes Adam, for comparison only: float math
+// throughout and one rounding per store, so bfloat16 results are not PyTorch's bits. Same update as range's
+// rectified branch (no weight decay, no maximize), left to the compiler to vectorise.
+template <typename Conv>
+inline void peer_range(const Work& w, int64_t begin, int64_t end) {
+    using T = typename Conv::Storage;
+    using C = typename Conv::Compute;
+    const GroupScalars& gs = *w.gs;
+    const C b1 = static_cast<C>(gs.beta1), omb1 = static_cast<C>(1.0 - gs.beta1), b2 = static_cast<C>(gs.beta2),
+            omb2 = static_cast<C>(1.0 - gs.beta2), eps = static_cast<C>(gs.eps),
+            step_size = static_cast<C>(gs.lr / w.ps.bc1), adapt = static_cast<C>(w.ps.sqrt_bc2 * w.ps.rect);
+    T* __restrict p = static_cast<T*>(w.param);
+    const T* __restrict g = static_cast<const T*>(w.grad);
+    T* __restrict m = static_cast<T*>(w.exp_avg);
+    T* __restrict v = static_cast<T*>(w.exp_avg_sq);
+    for (int64_t i = begin; i < end; ++i) {
+        const C grad = Conv::load(g[i]);
+        const C ea = std::fma(grad, omb1, Conv::load(m[i]) * b1);
+        const C eas = std::fma(grad * grad, omb2, Conv::load(v[i]) * b2);
+        m[i] = Conv::store(ea);
+        v[i] = Conv::store(eas);
+        p[i] = Conv::store(Conv::load(p[i]) - step_size * ea * (adapt / (std::sqrt(eas) + eps)));
+    }
+}
+
+inline void peer(const Work& w, int64_t begin, int64_t end) {
+    if (w.dtype == DTYPE_FLOAT32) peer_range<F32>(w, begin, end);
+    if (w.dtype == DTYPE_BFLOAT16) peer_range<BF16>(w, begin, end);
+}
+
 template <typename Simd>
 inline void dispatch(const Work& w, int64_t begin, int64_t end) {
     switch (w.dtype) {

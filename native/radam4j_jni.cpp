@@ -74,15 +74,21 @@ radam4j::Dtype dtype_of(jint code) {
         return ret;                                                                                    \
     }
 
-extern "C" JNIEXPORT void JNICALL Java_org_radam4j_internal_FusedKernel_step0(
-    JNIEnv* env, jclass, jdouble lr, jdouble beta1, jdouble beta2, jdouble eps, jdouble weight_decay,
-    jdouble decay_factor, jboolean decoupled, jboolean maximize, jdouble inv_scale, jint dtype_code, jlongArray params,
-    jlongArray grads, jlongArray exp_avgs, jlongArray exp_avg_sqs, jlongArray numels, jdoubleArray bc1s,
-    jdoubleArray sqrt_bc2s, jdoubleArray rects, jbooleanArray rectified, jlongArray step_counters,
-    jintArray step_kind_codes, jdoubleArray next_step_values, jint threads) {
-    API_BEGIN()
-    radam4j::GroupScalars gs{beta1, beta2, eps, weight_decay, decay_factor, lr, decoupled ? 1 : 0, maximize ? 1 : 0,
-                             inv_scale, inv_scale != 0 ? 1 : 0};
+namespace {
+
+// A step's Java arrays, checked, as the kernel's work (which points into gs).
+struct Batch {
+    radam4j::GroupScalars gs;
+    std::vector<radam4j::Work> work;
+    std::vector<jlong> steps;
+    std::vector<jint> step_kinds;
+    std::vector<jdouble> next_steps;
+};
+
+void read_batch(JNIEnv* env, Batch& batch, jint dtype_code, jlongArray params, jlongArray grads, jlongArray exp_avgs,
+                jlongArray exp_avg_sqs, jlongArray numels, jdoubleArray bc1s, jdoubleArray sqrt_bc2s, jdoubleArray rects,
+                jbooleanArray rectified, jlongArray step_counters, jintArray step_kind_codes,
+                jdoubleArray next_step_values) {
     const radam4j::Dtype dtype = dtype_of(dtype_code);
     if (!params) throw std::invalid_argument("FusedKernel: params is null");
     const jsize n = env->GetArrayLength(params);
@@ -95,29 +101,107 @@ extern "C" JNIEXPORT void JNICALL Java_org_radam4j_internal_FusedKernel_step0(
     auto sbc2 = elements(env, sqrt_bc2s, n, "sqrtBc2s", &JNIEnv::GetDoubleArrayRegion);
     auto rect = elements(env, rects, n, "rects", &JNIEnv::GetDoubleArrayRegion);
     auto rf = elements(env, rectified, n, "rectified", &JNIEnv::GetBooleanArrayRegion);
-    auto steps = elements(env, step_counters, n, "steps", &JNIEnv::GetLongArrayRegion);
-    auto step_kinds = elements(env, step_kind_codes, n, "stepKinds", &JNIEnv::GetIntArrayRegion);
-    auto next_steps = elements(env, next_step_values, n, "nextSteps", &JNIEnv::GetDoubleArrayRegion);
-    std::vector<radam4j::Work> work;
-    work.reserve(static_cast<size_t>(n));
+    batch.steps = elements(env, step_counters, n, "steps", &JNIEnv::GetLongArrayRegion);
+    batch.step_kinds = elements(env, step_kind_codes, n, "stepKinds", &JNIEnv::GetIntArrayRegion);
+    batch.next_steps = elements(env, next_step_values, n, "nextSteps", &JNIEnv::GetDoubleArrayRegion);
+    batch.work.reserve(static_cast<size_t>(n));
     for (jsize i = 0; i < n; ++i) {
         if ((len[i] > 0 && (!p[i] || !gr[i] || !m[i] || !v[i])) || len[i] < 0) {
             throw std::invalid_argument("FusedKernel.step: a null data pointer or a negative length");
         }
-        if (step_kinds[i] != org_radam4j_internal_FusedKernel_STEP_BY_CALLER && (!steps[i] || (step_kinds[i] != org_radam4j_internal_FusedKernel_STEP_FLOAT32 && step_kinds[i] != org_radam4j_internal_FusedKernel_STEP_FLOAT64))) {
+        const jint kind = batch.step_kinds[i];
+        if (kind != org_radam4j_internal_FusedKernel_STEP_BY_CALLER &&
+            (!batch.steps[i] || (kind != org_radam4j_internal_FusedKernel_STEP_FLOAT32 && kind != org_radam4j_internal_FusedKernel_STEP_FLOAT64))) {
             throw std::invalid_argument("FusedKernel.step: a null step counter or an unknown counter kind");
         }
-        work.push_back({reinterpret_cast<void*>(p[i]), reinterpret_cast<const void*>(gr[i]),
-                        reinterpret_cast<void*>(m[i]), reinterpret_cast<void*>(v[i]), len[i], dtype,
-                        {bc1[i], sbc2[i], rect[i], rf[i] ? 1 : 0}, &gs});
+        batch.work.push_back({reinterpret_cast<void*>(p[i]), reinterpret_cast<const void*>(gr[i]),
+                              reinterpret_cast<void*>(m[i]), reinterpret_cast<void*>(v[i]), len[i], dtype,
+                              {bc1[i], sbc2[i], rect[i], rf[i] ? 1 : 0}, &batch.gs});
     }
-    radam4j::fused_step(work, threads < 1 ? 1 : threads);
-    // The step counters last, once every element is stepped: nothing can fail after this point.
-    for (jsize i = 0; i < n; ++i) {
-        if (step_kinds[i] == org_radam4j_internal_FusedKernel_STEP_FLOAT32) *reinterpret_cast<float*>(steps[i]) = static_cast<float>(next_steps[i]);
-        if (step_kinds[i] == org_radam4j_internal_FusedKernel_STEP_FLOAT64) *reinterpret_cast<double*>(steps[i]) = next_steps[i];
+}
+
+// The step counters, once every element is stepped: nothing can fail after this.
+void write_steps(const Batch& batch) {
+    for (size_t i = 0; i < batch.steps.size(); ++i) {
+        if (batch.step_kinds[i] == org_radam4j_internal_FusedKernel_STEP_FLOAT32) *reinterpret_cast<float*>(batch.steps[i]) = static_cast<float>(batch.next_steps[i]);
+        if (batch.step_kinds[i] == org_radam4j_internal_FusedKernel_STEP_FLOAT64) *reinterpret_cast<double*>(batch.steps[i]) = batch.next_steps[i];
     }
+}
+
+}  // namespace
+
+#define BATCH_PARAMS                                                                                                   \
+    JNIEnv *env, jclass, jdouble lr, jdouble beta1, jdouble beta2, jdouble eps, jdouble weight_decay,                 \
+        jdouble decay_factor, jboolean decoupled, jboolean maximize, jdouble inv_scale, jint dtype_code,              \
+        jlongArray params, jlongArray grads, jlongArray exp_avgs, jlongArray exp_avg_sqs, jlongArray numels,           \
+        jdoubleArray bc1s, jdoubleArray sqrt_bc2s, jdoubleArray rects, jbooleanArray rectified,                       \
+        jlongArray step_counters, jintArray step_kind_codes, jdoubleArray next_step_values, jint threads
+#define READ_BATCH(batch)                                                                                              \
+    batch.gs = radam4j::GroupScalars{beta1, beta2, eps, weight_decay, decay_factor, lr, decoupled ? 1 : 0,            \
+                                     maximize ? 1 : 0, inv_scale, inv_scale != 0 ? 1 : 0};                             \
+    read_batch(env, batch, dtype_code, params, grads, exp_avgs, exp_avg_sqs, numels, bc1s, sqrt_bc2s, rects,         \
+               rectified, step_counters, step_kind_codes, next_step_values)
+
+extern "C" JNIEXPORT void JNICALL Java_org_radam4j_internal_FusedKernel_step0(BATCH_PARAMS) {
+    API_BEGIN()
+    Batch batch;
+    READ_BATCH(batch);
+    radam4j::fused_step(batch.work, threads < 1 ? 1 : threads);
+    write_steps(batch);
     API_END(void())
+}
+
+extern "C" JNIEXPORT void JNICALL Java_org_radam4j_internal_FusedKernel_peerStep0(BATCH_PARAMS) {
+    API_BEGIN()
+    Batch batch;
+    READ_BATCH(batch);
+    radam4j::peer_step(batch.work, threads < 1 ? 1 : threads);
+    write_steps(batch);
+    API_END(void())
+}
+
+namespace {
+
+// A Java string from a C++ one.
+jstring java_string(JNIEnv* env, const std::string& s) {
+    jstring out = env->NewStringUTF(s.c_str());
+    check(env);
+    return out;
+}
+
+std::string cpp_string(JNIEnv* env, jstring s) {
+    if (!s) throw std::invalid_argument("FusedKernel: null string");
+    const char* chars = env->GetStringUTFChars(s, nullptr);
+    check(env);
+    std::string copy(chars);
+    env->ReleaseStringUTFChars(s, chars);
+    return copy;
+}
+
+}  // namespace
+
+extern "C" JNIEXPORT jstring JNICALL Java_org_radam4j_internal_FusedKernel_calibrate0(JNIEnv* env, jclass, jint threads) {
+    API_BEGIN()
+    return java_string(env, radam4j::calibrate(threads < 1 ? 1 : threads));
+    API_END(nullptr)
+}
+
+extern "C" JNIEXPORT jboolean JNICALL Java_org_radam4j_internal_FusedKernel_applyPlans0(JNIEnv* env, jclass, jstring text) {
+    API_BEGIN()
+    return radam4j::apply_plans(cpp_string(env, text)) ? JNI_TRUE : JNI_FALSE;
+    API_END(JNI_FALSE)
+}
+
+extern "C" JNIEXPORT jstring JNICALL Java_org_radam4j_internal_FusedKernel_plans(JNIEnv* env, jclass) {
+    API_BEGIN()
+    return java_string(env, radam4j::plans());
+    API_END(nullptr)
+}
+
+extern "C" JNIEXPORT jstring JNICALL Java_org_radam4j_internal_FusedKernel_cpuId(JNIEnv* env, jclass) {
+    API_BEGIN()
+    return java_string(env, radam4j::cpu_id());
+    API_END(nullptr)
 }
 
 extern "C" JNIEXPORT jboolean JNICALL Java_org_radam4j_internal_FusedKernel_nonFinite0(JNIEnv* env, jclass,

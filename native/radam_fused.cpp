@@ -21,6 +21,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -55,10 +57,21 @@ int best_isa() {
 
 std::atomic<int> forced{-1};
 
-int current_isa() {
+// bfloat16 and float16: what calibrate measured fastest on this machine. plan_isa: the variant (-1: not measured,
+// best_isa()); plan_tables[variant]: whether tables won there (-1: not measured, tables are used).
+int reduced(int dtype) { return dtype == DTYPE_BFLOAT16 ? 0 : dtype == DTYPE_FLOAT16 ? 1 : -1; }
+std::atomic<int> plan_isa[2] = {{-1}, {-1}};
+std::atomic<int> plan_tables[2][4] = {{{-1}, {-1}, {-1}, {-1}}, {{-1}, {-1}, {-1}, {-1}}};
+
+int isa_for(int dtype) {
     const int f = forced.load();
-    return f >= 0 ? f : best_isa();
+    if (f >= 0) return f;
+    const int r = reduced(dtype);
+    const int planned = r >= 0 ? plan_isa[r].load() : -1;
+    return planned >= 0 ? planned : best_isa();
 }
+
+int current_isa() { return isa_for(DTYPE_FLOAT32); }
 
 void run(int isa, const Work& w, int64_t begin, int64_t end) {
     switch (isa) {
@@ -171,7 +184,17 @@ void build_tables(int isa, const Work& w, int64_t begin, int64_t end) {
 // 65536 values rather than computed, for the params whose step shares bc1 and sqrt(bc2) with enough elements to
 // pay for the tables (each costs about as much as 65536 elements computed).
 constexpr int64_t kTablesFrom = 1 << 19;
-std::atomic<int64_t> tables_threshold{kTablesFrom};
+// tables_from's setting: negative, the plan decides with kTablesFrom; else tables from that many elements on.
+std::atomic<int64_t> tables_override{-1};
+
+// How many elements of one key make tables worth it for this dtype on this variant (INT64_MAX: never).
+int64_t tables_worth(int dtype, int isa) {
+    if (isa == ISA_PORTABLE) return INT64_MAX;  // its scalar loop computes
+    const int64_t o = tables_override.load();
+    if (o >= 0) return o;
+    const int r = reduced(dtype);
+    return r >= 0 && plan_tables[r][isa].load() == 0 ? INT64_MAX : kTablesFrom;
+}
 
 // What the tables depend on besides the group's options: the dtype and the bits of bc1 and sqrt(bc2).
 std::tuple<int, uint64_t, uint64_t> table_key(const Work& w) {
@@ -189,8 +212,8 @@ std::vector<std::unique_ptr<float[]>>& table_storage() {
 }
 
 // Builds the tables each key of `work` is worth and points its works at them.
-void attach_tables(std::vector<Work>& work, int isa, int threads) {
-    if (isa == ISA_PORTABLE) return;  // its scalar loop computes
+void attach_tables(std::vector<Work>& work, int isa, int64_t worth, int threads) {
+    if (worth == INT64_MAX) return;
     std::vector<size_t> first;  // the first work of each key
     std::vector<int64_t> sizes;
     std::vector<int> key_of(work.size(), -1);
@@ -205,7 +228,6 @@ void attach_tables(std::vector<Work>& work, int isa, int threads) {
         key_of[i] = found.first->second;
         sizes[key_of[i]] += work[i].numel;
     }
-    const int64_t worth = tables_threshold.load();
     std::vector<Work> built;
     std::vector<int> slot(first.size(), -1);
     for (size_t k = 0; k < first.size(); ++k) {
@@ -230,7 +252,7 @@ void attach_tables(std::vector<Work>& work, int isa, int threads) {
 
 }  // namespace
 
-int64_t tables_from(int64_t elements) { return tables_threshold.exchange(elements < 0 ? kTablesFrom : elements); }
+int64_t tables_from(int64_t elements) { return tables_override.exchange(elements < 0 ? -1 : elements); }
 
 const char* isa() { return kIsaNames[current_isa()]; }
 
@@ -300,11 +322,43 @@ bool any_non_finite(const void* data, int64_t begin, int64_t end, Bits mask) {
 
 }  // namespace
 
-void fused_step(const std::vector<Work>& given, int threads) {
-    const int isa = current_isa();
+namespace {
+
+// One step of work (one dtype) with this variant, looking up tables for keys of at least `worth` elements.
+void step_with(const std::vector<Work>& given, int isa, int64_t worth, int threads) {
     std::vector<Work> work(given);
-    attach_tables(work, isa, threads);
+    attach_tables(work, isa, worth, threads);
     each_chunk(work, threads, [&](size_t i, int64_t b, int64_t e) { run(isa, work[i], b, e); });
+}
+
+}  // namespace
+
+void fused_step(const std::vector<Work>& work, int threads) {
+    if (work.empty()) return;
+    const int dtype = work[0].dtype;
+    for (const Work& w : work) {
+        if (w.dtype != dtype) throw std::invalid_argument("fused_step: one dtype per call");
+    }
+    const int isa = isa_for(dtype);
+    step_with(work, isa, tables_worth(dtype, isa), threads);
+}
+
+void peer_step(const std::vector<Work>& work, int threads) {
+    for (const Work& w : work) {
+        if (w.dtype != DTYPE_FLOAT32 && w.dtype != DTYPE_BFLOAT16) {
+            throw std::invalid_argument("bench --peer: float32 and bfloat16 only");
+        }
+    }
+    const int isa = current_isa();
+    each_chunk(work, threads, [&](size_t i, int64_t b, int64_t e) {
+        if (isa >= ISA_AVX512) {
+            peer_avx512(work[i], b, e);
+        } else if (isa == ISA_AVX2) {
+            peer_avx2(work[i], b, e);
+        } else {
+            peer_portable(work[i], b, e);
+        }
+    });
 }
 
 bool non_finite_grads(const std::vector<Work>& work, int threads) {
@@ -360,6 +414,148 @@ double stream_gbps(int64_t n, int threads, int reps) {
         best = std::max(best, 28.0 * static_cast<double>(n) / s / 1e9);
     }
     return best + (p[n / 2] < 0 ? 1e-12 : 0);
+}
+
+namespace {
+
+const char* const kReducedNames[] = {"bfloat16", "float16"};
+
+// Synthetic params of realistic magnitudes (param about 1, grad 1e-2, exp_avg 1e-3, exp_avg_sq 1e-5), as 16-bit
+// patterns of the dtype: a random sign and mantissa with an exponent near the magnitude.
+std::vector<uint16_t> patterns(int dtype, int64_t n, int exponent_bf16, uint64_t seed) {
+    std::vector<uint16_t> out(static_cast<size_t>(n));
+    uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (auto& o : out) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        const uint32_t r = static_cast<uint32_t>(x >> 32);
+        if (dtype == DTYPE_BFLOAT16) {
+            const uint32_t e = static_cast<uint32_t>(exponent_bf16 - static_cast<int>(r >> 30));
+            o = static_cast<uint16_t>(((r & 1u) << 15) | (e << 7) | ((r >> 8) & 0x7fu));
+        } else {
+            const int e = std::max(1, exponent_bf16 - 112 - static_cast<int>(r >> 30));  // float16's bias is 15
+            o = static_cast<uint16_t>(((r & 1u) << 15) | (static_cast<uint32_t>(e) << 10) | ((r >> 8) & 0x3ffu));
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string calibrate(int threads) {
+    static std::mutex calibrating;
+    std::lock_guard<std::mutex> lock(calibrating);
+    constexpr int64_t kElements = 1 << 21;
+    constexpr int kReps = 5;
+    const GroupScalars gs{0.9, 0.999, 1e-8, 0.0, 1.0, 1e-3, 0, 0, 1.0, 0};
+    std::ostringstream out;
+    for (int dtype : {DTYPE_BFLOAT16, DTYPE_FLOAT16}) {
+        const int r = reduced(dtype);
+        std::vector<uint16_t> p = patterns(dtype, kElements, 126, 1), g = patterns(dtype, kElements, 120, 2),
+                              m = patterns(dtype, kElements, 117, 3), v = patterns(dtype, kElements, 110, 4);
+        Work w{};
+        w.param = p.data();
+        w.grad = g.data();
+        w.exp_avg = m.data();
+        w.exp_avg_sq = v.data();
+        w.numel = kElements;
+        w.dtype = dtype;
+        w.ps = ParamScalars{0.2, 0.1, 0.5, 1};
+        w.gs = &gs;
+        const std::vector<Work> work{w};
+        double best = INFINITY;
+        int best_isa_found = best_isa();
+        for (int isa = best_isa() > ISA_PORTABLE ? ISA_AVX2 : ISA_PORTABLE; isa <= best_isa(); ++isa) {
+            double ms[2] = {INFINITY, INFINITY};
+            for (int tables = 0; tables < (isa == ISA_PORTABLE ? 1 : 2); ++tables) {
+                const int64_t worth = tables ? 0 : INT64_MAX;
+                step_with(work, isa, worth, threads);
+                for (int rep = 0; rep < kReps; ++rep) {
+                    const auto t0 = std::chrono::steady_clock::now();
+                    step_with(work, isa, worth, threads);
+                    ms[tables] = std::min(ms[tables], std::chrono::duration<double, std::milli>(
+                                                          std::chrono::steady_clock::now() - t0).count());
+                }
+            }
+            const int tables = ms[1] < ms[0] ? 1 : 0;
+            plan_tables[r][isa].store(tables);
+            out << "# " << kReducedNames[r] << " " << kIsaNames[isa] << ": computed " << ms[0] << " ms, tables "
+                << ms[1] << " ms (" << kElements << " elements)\n";
+            out << kReducedNames[r] << ".tables." << kIsaNames[isa] << "=" << tables << "\n";
+            if (ms[tables] < best) {
+                best = ms[tables];
+                best_isa_found = isa;
+            }
+        }
+        plan_isa[r].store(best_isa_found);
+        out << kReducedNames[r] << ".isa=" << kIsaNames[best_isa_found] << "\n";
+    }
+    return out.str();
+}
+
+bool apply_plans(const std::string& text) {
+    int isas[2] = {-1, -1};
+    int tables[2][4] = {{-1, -1, -1, -1}, {-1, -1, -1, -1}};
+    std::istringstream in(text);
+    std::string line;
+    auto isa_named = [](const std::string& name) {
+        for (int i = 0; i <= best_isa(); ++i) {
+            if (name == kIsaNames[i]) return i;
+        }
+        return -1;
+    };
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#') continue;
+        const size_t eq = line.find('=');
+        const size_t dot = line.find('.');
+        if (eq == std::string::npos || dot == std::string::npos || dot > eq) return false;
+        const std::string dtype = line.substr(0, dot), key = line.substr(dot + 1, eq - dot - 1), value = line.substr(eq + 1);
+        const int r = dtype == "bfloat16" ? 0 : dtype == "float16" ? 1 : -1;
+        if (r < 0) return false;
+        if (key == "isa") {
+            if ((isas[r] = isa_named(value)) < 0) return false;
+        } else if (key.rfind("tables.", 0) == 0) {
+            const int isa = isa_named(key.substr(7));
+            if (isa < 0 || (value != "0" && value != "1")) return false;
+            tables[r][isa] = value == "1";
+        } else {
+            return false;
+        }
+    }
+    if (isas[0] < 0 || isas[1] < 0) return false;
+    for (int r = 0; r < 2; ++r) {
+        plan_isa[r].store(isas[r]);
+        for (int i = 0; i < 4; ++i) plan_tables[r][i].store(tables[r][i]);
+    }
+    return true;
+}
+
+std::string plans() {
+    std::ostringstream out;
+    for (int dtype : {DTYPE_BFLOAT16, DTYPE_FLOAT16}) {
+        const int isa = isa_for(dtype);
+        out << kReducedNames[reduced(dtype)] << "=" << kIsaNames[isa]
+            << (tables_worth(dtype, isa) == INT64_MAX ? ",computed" : ",tables") << (dtype == DTYPE_BFLOAT16 ? " " : "");
+    }
+    return out.str();
+}
+
+std::string cpu_id() {
+    unsigned regs[12] = {};
+    char brand[49] = {};
+    for (unsigned leaf = 0; leaf < 3; ++leaf) {
+        if (!__get_cpuid(0x80000002u + leaf, &regs[0], &regs[1], &regs[2], &regs[3])) break;
+        std::memcpy(brand + 16 * leaf, regs, 16);
+    }
+    unsigned a = 0, b, c, d;
+    __get_cpuid(1, &a, &b, &c, &d);
+    std::ostringstream out;
+    std::string name(brand);
+    name.erase(0, name.find_first_not_of(' '));
+    out << name << " (cpuid " << std::hex << a << ", " << std::dec << std::thread::hardware_concurrency()
+        << " threads, variants up to " << kIsaNames[best_isa()] << ")";
+    return out.str();
 }
 
 }  // namespace radam4j

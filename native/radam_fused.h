@@ -56,10 +56,17 @@ void run_portable(const Work& w, int64_t begin, int64_t end);
 void run_avx2(const Work& w, int64_t begin, int64_t end);
 void run_avx512(const Work& w, int64_t begin, int64_t end);
 void run_avx512fp16(const Work& w, int64_t begin, int64_t end);
+void peer_portable(const Work& w, int64_t begin, int64_t end);
+void peer_avx2(const Work& w, int64_t begin, int64_t end);
+void peer_avx512(const Work& w, int64_t begin, int64_t end);
 void stream4_avx2(float* p, const float* g, float* m, float* v, int64_t lo, int64_t hi);
 
 // Runs one step over every param of a group, on up to `threads` threads.
 void fused_step(const std::vector<Work>& work, int threads);
+
+// bench --peer: the same step computed as DeepSpeed's CPU Adam computes (float math, one rounding per store; see
+// peer_range in kernel.h), float32 and bfloat16 only, on the variant float32 runs with. Not PyTorch's bits.
+void peer_step(const std::vector<Work>& work, int threads);
 
 // Whether any gradient of the work holds an inf or a NaN (GradScaler's check before a step that unscales in the
 // kernel), reading each gradient once, on up to `threads` threads.
@@ -69,18 +76,35 @@ bool non_finite_grads(const std::vector<Work>& work, int threads);
 // elements and write three of them back (28 bytes per element), on `threads` threads, the best of `reps` runs.
 double stream_gbps(int64_t n, int threads, int reps);
 
-// Sets how many elements of a step must share bc1 and sqrt(bc2) for bfloat16/float16 tables to be built (a
-// negative value restores the default); returns the previous setting. For tests: 0 tables every such param.
+// Sets how many elements of a step must share bc1 and sqrt(bc2) for bfloat16/float16 tables to be built, whatever
+// the plan says (a negative value: the plan decides again); returns the previous setting. For tests and benchmarks:
+// 0 tables every such param, INT64_MAX none.
 int64_t tables_from(int64_t elements);
 
-// The instruction set the kernel runs with: "portable", "avx2+fma+f16c", "avx512" or "avx512+fp16".
+// bfloat16 and float16: times every variant this CPU runs, with and without tables, on 2M synthetic elements (a
+// few tens of milliseconds), and from then on runs each dtype with the fastest; all of them give the same bits.
+// Returns the plan as apply_plans reads it, with the times as # comments.
+std::string calibrate(int threads);
+
+// Applies a plan calibrate returned (from a cache); false, changing nothing, when it is malformed or names a
+// variant this CPU cannot run.
+bool apply_plans(const std::string& text);
+
+// What bfloat16 and float16 run with now, e.g. "bfloat16=avx512,computed float16=avx512,tables".
+std::string plans();
+
+// This CPU's brand string, cpuid signature, hardware threads and best variant: the key of a cached plan.
+std::string cpu_id();
+
+// The instruction set the kernel runs float32 and float64 with: "portable", "avx2+fma+f16c", "avx512" or
+// "avx512+fp16" (use_isa's, else the best; bfloat16 and float16 follow the plan, see plans()).
 const char* isa();
 
 // The instruction sets this CPU can run, from the most portable to the best.
 std::vector<std::string> isas();
 
-// Runs the named variant from now on (for tests and benchmarks), or the best one for nullptr; false when this CPU
-// cannot run it (nothing changes then).
+// Runs the named variant for every dtype from now on (for tests and benchmarks), or the planned/best one again for
+// nullptr; false when this CPU cannot run it (nothing changes then).
 bool use_isa(const char* name);
 
 }  // namespace radam4j

@@ -38,7 +38,8 @@ struct Avx512 {
     };
     // bfloat16 rounded: float bits rounded to nearest even in the upper half of each lane, the lower half not yet
     // cleared (widen clears it; a value only stored or used as an index skips that), as float_to_bf16 in kernel.h
-    // without its NaN case (see Consts). A block is 32 elements, its even ones in the first vector.
+    // without its NaN case (see Consts). A block is 32 elements, its even ones in the first vector. narrow uses no
+    // mask register: a test-and-blend version measured 8% slower on AMD Zen 5.
     struct Brain {
         using N = __m512i;
         static constexpr int K = 2;
@@ -59,9 +60,8 @@ struct Avx512 {
         }
         static N narrow(V x) {
             const __m512i b = _mm512_castps_si512(x);
-            const __mmask16 odd = _mm512_test_epi32_mask(b, _mm512_set1_epi32(0x10000));
-            const __m512i bias = _mm512_mask_blend_epi32(odd, _mm512_set1_epi32(0x7fff), _mm512_set1_epi32(0x8000));
-            return _mm512_add_epi32(b, bias);
+            const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(b, 16), _mm512_set1_epi32(1));
+            return _mm512_add_epi32(_mm512_add_epi32(b, _mm512_set1_epi32(0x7fff)), lsb);
         }
         static V widen(N b) { return _mm512_castsi512_ps(_mm512_and_si512(b, high())); }
         static __m512i index(N b) { return _mm512_srli_epi32(b, 16); }

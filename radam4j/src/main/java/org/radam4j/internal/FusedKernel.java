@@ -64,11 +64,31 @@ public final class FusedKernel {
         if (group == null || batch == null) {
             throw new IllegalArgumentException("FusedKernel.step: null group or batch");
         }
+        if (batch.dtype() == BFLOAT16 || batch.dtype() == FLOAT16) {
+            KernelPlans.ensure(threads);
+        }
         step0(group.lr(), group.beta1(), group.beta2(), group.eps(), group.weightDecay(), group.decayFactor(),
                 group.decoupled(), group.maximize(), group.invScale(), batch.dtype(), batch.params(), batch.grads(), batch.expAvgs(),
                 batch.expAvgSqs(), batch.numels(), batch.bc1s(), batch.sqrtBc2s(), batch.rects(), batch.rectified(),
                 batch.steps(), batch.stepKinds(), batch.nextSteps(), threads);
     }
+
+    /**
+     * {@code bench --peer}: the same step as DeepSpeed's CPU Adam computes Adam (float math, one rounding per store,
+     * no weight decay or maximize), float32 and bfloat16 only. Its results are not PyTorch's bits; it is there to
+     * show what exactness costs.
+     */
+    public static void peerStep(GroupScalars group, ParamBatch batch, int threads) {
+        peerStep0(group.lr(), group.beta1(), group.beta2(), group.eps(), group.weightDecay(), group.decayFactor(),
+                group.decoupled(), group.maximize(), group.invScale(), batch.dtype(), batch.params(), batch.grads(), batch.expAvgs(),
+                batch.expAvgSqs(), batch.numels(), batch.bc1s(), batch.sqrtBc2s(), batch.rects(), batch.rectified(),
+                batch.steps(), batch.stepKinds(), batch.nextSteps(), threads);
+    }
+
+    private static native void peerStep0(double lr, double beta1, double beta2, double eps, double weightDecay,
+            double decayFactor, boolean decoupled, boolean maximize, double invScale, int dtype, long[] params, long[] grads,
+            long[] expAvgs, long[] expAvgSqs, long[] numels, double[] bc1s, double[] sqrtBc2s, double[] rects,
+            boolean[] rectified, long[] steps, int[] stepKinds, double[] nextSteps, int threads);
 
     private static native void step0(double lr, double beta1, double beta2, double eps, double weightDecay,
             double decayFactor, boolean decoupled, boolean maximize, double invScale, int dtype, long[] params, long[] grads,
@@ -97,14 +117,15 @@ public final class FusedKernel {
 
     /**
      * bfloat16 and float16 look up two functions of one variable in per-step tables of their 65,536 values once at
-     * least this many elements of a step share them (default 524,288); {@code 0}: always, for tests; negative: the
-     * default. Returns the previous setting. The bits are the same either way.
+     * least this many elements of a step share them, whatever the plan says ({@code 0}: always, for tests;
+     * {@code Long.MAX_VALUE}: never); negative: the plan decides again (tables from 524,288 elements where they won the
+     * calibration). Returns the previous setting. The bits are the same either way.
      */
     public static native long tablesFrom(long elements);
 
     /**
-     * Runs the named variant of the loop from now on ({@code null}: the best this CPU has), for tests and
-     * benchmarks; {@code false}, changing nothing, when this CPU cannot run it.
+     * Runs the named variant of the loop for every dtype from now on ({@code null}: the plan's, else the best this CPU
+     * has), for tests and benchmarks; {@code false}, changing nothing, when this CPU cannot run it.
      */
     public static native boolean useIsa(String name);
 
@@ -114,6 +135,31 @@ public final class FusedKernel {
      */
     public static native String[] isas();
 
-    /** The variant the kernel runs now. */
+    /** The variant float32 and float64 run with now ({@link #plans()} for bfloat16 and float16). */
     public static native String isa();
+
+    /**
+     * bfloat16 and float16: times every variant this CPU runs, with and without lookup tables, on 2M synthetic
+     * elements, and runs each dtype with the fastest from then on (every variant gives the same bits). Returns the
+     * plan as {@link #applyPlans} reads it, with the times as {@code #} comments. {@link KernelPlans} calls this once
+     * per CPU and library build and caches the plan.
+     */
+    public static String calibrate(int threads) {
+        return calibrate0(threads);
+    }
+
+    private static native String calibrate0(int threads);
+
+    /** Applies a plan {@link #calibrate} returned; {@code false}, changing nothing, when malformed or not for this CPU. */
+    public static boolean applyPlans(String plan) {
+        return applyPlans0(plan);
+    }
+
+    private static native boolean applyPlans0(String plan);
+
+    /** What bfloat16 and float16 run with now, e.g. {@code bfloat16=avx512,computed float16=avx512,tables}. */
+    public static native String plans();
+
+    /** This CPU's brand string, cpuid signature, hardware threads and best variant: the key of a cached plan. */
+    public static native String cpuId();
 }

@@ -29,8 +29,12 @@ public final class NativeLoader {
      *
      * @param loaded whether the library is loaded
      * @param failure why not, and what to do, or null
+     * @param file the file loaded, or null
      */
-    public record Result(boolean loaded, String failure) {
+    public record Result(boolean loaded, String failure, Path file) {
+        static Result failed(String failure) {
+            return new Result(false, failure, null);
+        }
     }
 
     static final String PLATFORM = "linux-x86_64";
@@ -70,28 +74,29 @@ public final class NativeLoader {
         String override = System.getProperty("radam4j.native.library");
         try {
             if (override != null) {
-                System.load(Path.of(override).toAbsolutePath().toString());
-                return new Result(true, null);
+                Path file = Path.of(override).toAbsolutePath();
+                System.load(file.toString());
+                return new Result(true, null, file);
             }
             String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
             String arch = System.getProperty("os.arch", "");
             if (!os.contains("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
-                return new Result(false, "radam4j's fused kernel is built for linux-x86_64 only, not " + os + "/" + arch
+                return Result.failed("radam4j's fused kernel is built for linux-x86_64 only, not " + os + "/" + arch
                         + "; use fused=false (the for-loop and foreach paths work everywhere libtorch does)");
             }
             byte[] bytes;
             try (InputStream in = NativeLoader.class.getResourceAsStream(resource)) {
                 if (in == null) {
-                    return new Result(false, "radam4j's fused kernel (" + resource + ") is not on the class path: build "
+                    return Result.failed("radam4j's fused kernel (" + resource + ") is not on the class path: build "
                             + "radam4j with 'mvn package' (it needs cmake and a C++17 compiler) or use fused=false");
                 }
                 bytes = in.readAllBytes();
             }
             Path file = cached(bytes);
             System.load(file.toString());
-            return new Result(true, null);
+            return new Result(true, null, file);
         } catch (IOException | UnsatisfiedLinkError | SecurityException e) {
-            return new Result(false, "radam4j's fused kernel could not be loaded (" + e + "); check that the cache folder "
+            return Result.failed("radam4j's fused kernel could not be loaded (" + e + "); check that the cache folder "
                     + "is writable and allows executables (-Dradam4j.native.cachedir=DIR), or use fused=false");
         }
     }
