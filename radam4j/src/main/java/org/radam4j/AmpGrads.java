@@ -148,12 +148,7 @@ final class AmpGrads {
         if (!grad.is_cpu() || !grad.is_contiguous() || grad.is_sparse()) {
             return null;
         }
-        return switch (Dtypes.of(grad)) {
-            case Float, ComplexFloat -> FusedKernel.FLOAT32;
-            case Double -> FusedKernel.FLOAT64;
-            case BFloat16 -> FusedKernel.BFLOAT16;
-            case Half -> FusedKernel.FLOAT16;
-            default -> null;
-        };
+        int code = FusedKernel.dtypeCode(Dtypes.of(grad));
+        return code < 0 ? null : code;
     }
 }

@@ -183,15 +183,6 @@ final class FusedRAdam {
         }
     }
 
-    private static int code(ScalarType t) {
-        return switch (t) {
-            case Double -> FusedKernel.FLOAT64;
-            case BFloat16 -> FusedKernel.BFLOAT16;
-            case Half -> FusedKernel.FLOAT16;
-            default -> FusedKernel.FLOAT32;
-        };
-    }
-
     /** Steps the params {@code idx}, all of dtype {@code type}, in one kernel call; complex64 as its float32 real view. */
     private static void run(GroupTensors t, List<Integer> idx, ScalarType type, RAdamOptions o) {
         int n = idx.size();
@@ -234,7 +225,7 @@ final class FusedRAdam {
         }
         FusedKernel.step(new FusedKernel.GroupScalars(lr, o.beta1(), o.beta2(), o.eps(), o.weightDecay(),
                         StepScalars.decayFactor(o), o.decoupledWeightDecay(), o.maximize(), t.invScale()),
-                new FusedKernel.ParamBatch(code(type), p, g, m, v, numel, bc1, sqrtBc2, rect, rectified, steps, stepKinds,
+                new FusedKernel.ParamBatch(FusedKernel.dtypeCode(type), p, g, m, v, numel, bc1, sqrtBc2, rect, rectified, steps, stepKinds,
                         nextSteps),
                 torch.get_num_threads());
         for (int k = 0; k < n; k++) {

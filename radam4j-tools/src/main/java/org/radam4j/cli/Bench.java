@@ -36,24 +36,21 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  */
 final class Bench {
 
-    /** One benchmark shape: {@code count} params of {@code size} elements of {@code dtype}. */
-    record Shape(int count, long size, ScalarType dtype) {
+    /** One benchmark row: params of the given element counts, all of {@code dtype}. */
+    record Shape(String label, long[] sizes, ScalarType dtype) {
         static Shape parse(String spec) {
             String[] parts = spec.split(":");
             String[] cs = parts[0].split("x");
             if (cs.length != 2) {
                 throw new IllegalArgumentException("a row is COUNTxSIZE[:dtype], e.g. 200x4096 or 8x1000000:bfloat16, not " + spec);
             }
-            return new Shape(Integer.parseInt(cs[0]), Long.parseLong(cs[1]),
-                    parts.length > 1 ? Dtypes.of(parts[1]) : ScalarType.Float);
-        }
-
-        String label() {
-            return count + "x" + size;
+            long[] sizes = new long[Integer.parseInt(cs[0])];
+            Arrays.fill(sizes, Long.parseLong(cs[1]));
+            return new Shape(parts[0], sizes, parts.length > 1 ? Dtypes.of(parts[1]) : ScalarType.Float);
         }
 
         long elements() {
-            return count * size;
+            return Arrays.stream(sizes).sum();
         }
 
         /** Bytes moved per step: 4 tensors read, 3 written, at the dtype's width (28 B per float32 element). */
@@ -64,6 +61,11 @@ final class Bench {
 
     static final List<String> DEFAULT_ROWS = List.of("200x4096", "50x100000", "8x1000000", "4x16000000", "8x1000000:bfloat16");
     static final List<String> IMPLS = List.of("forloop", "foreach", "fused", "libtorch_adam");
+    /**
+     * {@code --peer}: the same step computed as DeepSpeed's CPU Adam computes Adam (float math, one rounding per
+     * store; not PyTorch's bits), float32 and bfloat16, beside the fused step: the price of exactness.
+     */
+    static final String PEER = "peer";
     /**
      * GradScaler steps ({@code scaler.step(opt); scaler.update()}, scale 1 so the gradients keep their values): the
      * for-loop and foreach paths unscale every gradient in a pass of their own first, the fused path checks for
@@ -81,8 +83,14 @@ final class Bench {
         List<String> rows = DEFAULT_ROWS;
         List<String> impls = IMPLS;
         String isa = null;
+        String model = null;
+        boolean peer = false;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
+            if (a.equals("--peer")) {
+                peer = true;
+                continue;
+            }
             if (i + 1 >= args.size()) {
                 System.err.println("radam4j bench: " + a + " needs a value");
                 return 2;
@@ -95,6 +103,7 @@ final class Bench {
                 case "--rows" -> rows = Arrays.asList(v.split(","));
                 case "--impl" -> impls = Arrays.asList(v.split(","));
                 case "--isa" -> isa = v;
+                case "--model" -> model = v;
                 default -> {
                     System.err.println("radam4j bench: unknown option " + a);
                     return 2;
@@ -105,14 +114,30 @@ final class Bench {
             System.err.println("radam4j bench: --steps must be at least 10");
             return 2;
         }
+        List<Shape> shapes = new ArrayList<>();
+        try {
+            if (model != null) {
+                shapes.addAll(ModelShapes.rows(model));
+            } else {
+                rows.forEach(r -> shapes.add(Shape.parse(r)));
+            }
+        } catch (IllegalArgumentException e) {
+            System.err.println("radam4j bench: " + e.getMessage());
+            return 2;
+        }
+        if (peer && !impls.contains(PEER)) {
+            impls = new ArrayList<>(impls);
+            impls.add(PEER);
+        }
         for (String impl : impls) {
-            if (!IMPLS.contains(impl) && !SCALED_IMPLS.contains(impl)) {
+            if (!IMPLS.contains(impl) && !SCALED_IMPLS.contains(impl) && !impl.equals(PEER)) {
                 System.err.println("radam4j bench: unknown impl " + impl + " (" + String.join(", ", IMPLS) + ", "
                         + String.join(", ", SCALED_IMPLS) + ")");
                 return 2;
             }
         }
-        if ((impls.contains("fused") || impls.contains("fused_scaled")) && Benchmarks.fusedUnavailableReason() != null) {
+        if ((impls.contains("fused") || impls.contains("fused_scaled") || impls.contains(PEER))
+                && Benchmarks.fusedUnavailableReason() != null) {
             System.err.println("radam4j bench: " + Benchmarks.fusedUnavailableReason());
             return 1;
         }
@@ -124,17 +149,21 @@ final class Bench {
         torch.set_num_threads(threads);
         double bandwidth = Benchmarks.memoryBandwidthGbps(32_000_000, threads, 5);
         System.out.println(String.format(Locale.ROOT, "radam4j bench: %d threads, median of at least %d steps and 1 s, after at least 3 warm-up steps and 2 s; "
-                + "fused kernel: %s", torch.get_num_threads(), steps, Benchmarks.fusedInstructionSet()));
+                + "fused kernel: %s (%s)", torch.get_num_threads(), steps, Benchmarks.fusedInstructionSet(),
+                Benchmarks.fusedPlans(threads)));
+        System.out.println("cpu: " + Benchmarks.cpuId() + "; flags " + String.join(" ", cpuFlags()));
         System.out.println(String.format(Locale.ROOT, "memory bandwidth (read 4 x 128 MB, write 3 back, no arithmetic): "
                 + "%.1f GB/s", bandwidth));
         System.out.println(String.format(Locale.ROOT, "%-12s %-9s %-14s %11s %9s %9s", "params", "dtype", "impl", "ms/step",
                 "GB/s", "of bw"));
         List<Map<String, Object>> out = new ArrayList<>();
-        for (String spec : rows) {
-            Shape shape = Shape.parse(spec);
+        for (Shape shape : shapes) {
             Map<String, Double> medians = new LinkedHashMap<>();
             for (String impl : impls) {
-                double ms = measure(shape, impl, steps);
+                if (impl.equals(PEER) && shape.dtype() != ScalarType.Float && shape.dtype() != ScalarType.BFloat16) {
+                    continue;
+                }
+                double ms = measure(shape, impl, steps, threads);
                 medians.put(impl, ms);
                 double gbps = shape.bytesPerStep() / (ms / 1e3) / 1e9;
                 System.out.println(String.format(Locale.ROOT, "%-12s %-9s %-14s %11.3f %9.2f %8.0f%%", shape.label(),
@@ -173,6 +202,8 @@ final class Bench {
             doc.put("threads", threads);
             doc.put("bandwidth_gbps", bandwidth);
             doc.put("fused_isa", Benchmarks.fusedInstructionSet());
+            doc.put("fused_plans", Benchmarks.fusedPlans(threads));
+            doc.put("cpu", Benchmarks.cpuId());
             doc.put("cpu_flags", cpuFlags());
             doc.put("rows", out);
             new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(new File(json), doc);
@@ -197,18 +228,20 @@ final class Bench {
     }
 
     /** Median milliseconds per step of one implementation on fresh params with fixed gradients. */
-    static double measure(Shape shape, String impl, int steps) {
+    static double measure(Shape shape, String impl, int steps, int threads) {
         try (PointerScope scope = new PointerScope()) {
             torch.manual_seed(0);
             List<Tensor> params = new ArrayList<>();
-            for (int i = 0; i < shape.count(); i++) {
-                Tensor p = randn(shape.size()).to(shape.dtype());
+            for (long size : shape.sizes()) {
+                Tensor p = randn(size).to(shape.dtype());
                 p.requires_grad_(true);
-                p.mutable_grad().put(randn(shape.size()).to(shape.dtype()));
+                p.mutable_grad().put(randn(size).mul_(new org.bytedeco.pytorch.Scalar(1e-2)).to(shape.dtype()));
                 params.add(p);
             }
             Runnable step;
-            if (impl.equals("libtorch_adam")) {
+            if (impl.equals(PEER)) {
+                step = Benchmarks.peerStep(params, threads);
+            } else if (impl.equals("libtorch_adam")) {
                 try (AdamOptions o = new AdamOptions(1e-3)) {
                     o.weight_decay().put(1e-2);
                     Adam adam = new Adam(new TensorVector(params.toArray(new Tensor[0])), o);

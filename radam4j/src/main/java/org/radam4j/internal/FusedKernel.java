@@ -49,6 +49,17 @@ public final class FusedKernel {
             double[] nextSteps) {
     }
 
+    /** The kernel's code for a dtype it steps (complex64 as its float32 real view), or -1. */
+    public static int dtypeCode(org.bytedeco.pytorch.global.torch.ScalarType t) {
+        return switch (t) {
+            case Float, ComplexFloat -> FLOAT32;
+            case Double -> FLOAT64;
+            case BFloat16 -> BFLOAT16;
+            case Half -> FLOAT16;
+            default -> -1;
+        };
+    }
+
     /** {@code null} when the kernel is loaded, else why not and what to do. */
     public static String unavailableReason() {
         return LOADED.failure();
