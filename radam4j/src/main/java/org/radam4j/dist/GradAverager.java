@@ -15,6 +15,10 @@ import org.radam4j.internal.Dtypes;
  * does. Gradients are packed into buckets (of one dtype, up to {@link #BUCKET_BYTES}, in reverse param order as
  * DDP fills them), each bucket all-reduced as one flat tensor, then divided by the world size. A param without a
  * gradient takes part with zeros and gets the averaged gradient.
+ *
+ * <p>Uneven shares: DDP divides the sum by the world size, which gives the full batch's mean gradient only when
+ * every rank has as many samples. {@link #averageWeighted} weighs each rank's gradient by its share of the batch
+ * instead, which gives that mean for any split when each rank's loss is the mean over its own samples.
  */
 public final class GradAverager {
 
@@ -29,6 +33,24 @@ public final class GradAverager {
     }
 
     public static void average(DistGroup group, List<Tensor> params, long bucketBytes) {
+        reduceAll(group, params, bucketBytes, 0);
+    }
+
+    /**
+     * Each rank's gradients times {@code share} (its samples over the whole batch's, in (0, 1]), summed over the
+     * ranks.
+     *
+     * @throws IllegalArgumentException when {@code share} is not in (0, 1]
+     */
+    public static void averageWeighted(DistGroup group, List<Tensor> params, double share) {
+        if (!(share > 0 && share <= 1)) {
+            throw new IllegalArgumentException("share must be in (0, 1], got " + share);
+        }
+        reduceAll(group, params, BUCKET_BYTES, share);
+    }
+
+    /** share 0: sum, then divide by the world size; else: times share, then sum. */
+    private static void reduceAll(DistGroup group, List<Tensor> params, long bucketBytes, double share) {
         List<Tensor> grads = new ArrayList<>();
         try (NoGradGuard g = new NoGradGuard()) {
             for (Tensor p : params) {
@@ -43,7 +65,7 @@ public final class GradAverager {
             for (int i = grads.size() - 1; i >= 0; i--) {
                 Tensor t = grads.get(i);
                 if (!bucket.isEmpty() && (bytes + t.nbytes() > bucketBytes || Dtypes.of(t) != Dtypes.of(bucket.get(0)))) {
-                    reduce(group, bucket);
+                    reduce(group, bucket, share);
                     bucket.clear();
                     bytes = 0;
                 }
@@ -51,19 +73,24 @@ public final class GradAverager {
                 bytes += t.nbytes();
             }
             if (!bucket.isEmpty()) {
-                reduce(group, bucket);
+                reduce(group, bucket, share);
             }
         }
     }
 
-    private static void reduce(DistGroup group, List<Tensor> bucket) {
+    private static void reduce(DistGroup group, List<Tensor> bucket, double share) {
         List<Tensor> flat = new ArrayList<>();
         for (Tensor t : bucket) {
             flat.add(t.reshape(-1));
         }
         Tensor buf = torch.cat(new org.bytedeco.pytorch.TensorArrayRef(new org.bytedeco.pytorch.TensorVector(flat.toArray(new Tensor[0]))));
+        if (share != 0) {
+            buf.mul_(new Scalar(share));
+        }
         group.allreduceSum(List.of(buf));
-        buf.div_(new Scalar((double) group.size()));
+        if (share == 0) {
+            buf.div_(new Scalar((double) group.size()));
+        }
         long at = 0;
         for (Tensor t : bucket) {
             long n = t.numel();
