@@ -36,57 +36,49 @@ inline uint16_t float_to_bf16(float f) {
     return static_cast<uint16_t>((bits & 0x7fffffffu) > 0x7f800000u ? quiet_nan : rounded);  // branch-free select
 }
 
+// float16 to float, exact for every pattern (subnormals renormalised by one exact float subtraction; a NaN's
+// payload kept), without a library call: the portable variant and the scalar tails run it for every operand.
 inline float half_to_float(uint16_t h) {
-    uint32_t sign = (h & 0x8000u) << 16;
-    uint32_t exp = (h >> 10) & 0x1fu;
-    uint32_t mant = h & 0x3ffu;
-    uint32_t bits;
-    if (exp == 0) {
-        if (mant == 0) {
-            bits = sign;
-        } else {
-            float f = std::ldexp(static_cast<float>(mant), -24);
-            std::memcpy(&bits, &f, 4);
-            bits |= sign;
-        }
-    } else if (exp == 31) {
-        bits = sign | 0x7f800000u | (mant << 13);
-    } else {
-        bits = sign | ((exp + 112) << 23) | (mant << 13);
-    }
+    constexpr uint32_t shifted_exp = 0x7c00u << 13;
+    uint32_t o = (h & 0x7fffu) << 13;
+    const uint32_t exp = o & shifted_exp;
+    o += (127u - 15u) << 23;
     float f;
-    std::memcpy(&f, &bits, 4);
-    return f;
+    if (exp == shifted_exp) {
+        o += (128u - 16u) << 23;  // inf and NaN
+        std::memcpy(&f, &o, 4);
+    } else if (exp == 0) {
+        o += 1u << 23;  // zero and subnormals: 2^-14 + m * 2^-24, minus 2^-14
+        std::memcpy(&f, &o, 4);
+        f -= 6.103515625e-05f;
+    } else {
+        std::memcpy(&f, &o, 4);
+    }
+    return (h & 0x8000u) ? -f : f;
 }
 
-inline uint16_t float_to_half(float f) {
+// float to float16, rounded to nearest even as c10::Half does (a NaN becomes the quiet NaN 0x7e00 with its sign),
+// subnormals through one float addition that rounds at the subnormal step; no library call.
+inline uint16_t float_to_half(float x) {
     uint32_t bits;
-    std::memcpy(&bits, &f, 4);
-    uint32_t sign = (bits >> 16) & 0x8000u;
-    uint32_t abs = bits & 0x7fffffffu;
-    if (abs > 0x7f800000u) {
-        return static_cast<uint16_t>(sign | 0x7e00u);
+    std::memcpy(&bits, &x, 4);
+    const uint32_t sign = (bits >> 16) & 0x8000u;
+    const uint32_t abs = bits & 0x7fffffffu;
+    if (abs >= 0x47800000u) {  // 65536 and up, inf, NaN
+        return static_cast<uint16_t>(sign | (abs > 0x7f800000u ? 0x7e00u : 0x7c00u));
     }
-    if (abs >= 0x47800000u) {  // overflows to infinity (65520 and up round to inf)
-        if (abs >= 0x477ff000u) {
-            return static_cast<uint16_t>(sign | 0x7c00u);
-        }
-    }
-    if (abs < 0x38800000u) {  // subnormal or zero in half
-        float a;
+    if (abs < 0x38800000u) {  // below 2^-14: subnormal or zero in float16
+        constexpr uint32_t magic_bits = ((127u - 15u) + (23u - 10u) + 1u) << 23;  // 0.5: its ulp is 2^-24
+        float a, magic;
         std::memcpy(&a, &abs, 4);
-        float scaled = a * 16777216.0f;  // 2^24: half subnormal steps become integers
-        uint32_t m = static_cast<uint32_t>(std::nearbyint(scaled));
-        return static_cast<uint16_t>(sign | m);
+        std::memcpy(&magic, &magic_bits, 4);
+        a += magic;
+        uint32_t r;
+        std::memcpy(&r, &a, 4);
+        return static_cast<uint16_t>(sign | (r - magic_bits));
     }
-    uint32_t mant = abs & 0x7fffffu;
-    uint32_t exp = (abs >> 23) - 112;
-    uint32_t h = (exp << 10) | (mant >> 13);
-    uint32_t rest = mant & 0x1fffu;
-    if (rest > 0x1000u || (rest == 0x1000u && (h & 1u))) {
-        h += 1;
-    }
-    return static_cast<uint16_t>(sign | h);
+    const uint32_t odd = (abs >> 13) & 1u;
+    return static_cast<uint16_t>(sign | ((abs + (static_cast<uint32_t>(15 - 127) << 23) + 0xfffu + odd) >> 13));
 }
 
 // How each storage type is loaded into its compute type and stored back. For float32 and float64 the rounding
