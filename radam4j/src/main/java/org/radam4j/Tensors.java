@@ -11,7 +11,6 @@ import java.util.Arrays;
 
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.DeviceOptional;
 import org.bytedeco.pytorch.Tensor;
@@ -19,6 +18,7 @@ import org.bytedeco.pytorch.TensorBase;
 import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch.MemOverlap;
 import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.radam4j.internal.Handles;
 
 /** Small tensor facts and helpers the optimizer core needs, in one place. */
 final class Tensors {
@@ -26,19 +26,9 @@ final class Tensors {
     private Tensors() {
     }
 
-    /**
-     * Takes a native handle out of the caller's innermost {@link PointerScope}, for handles the optimizer keeps
-     * (state, its own handles of the params): a training loop wrapped in a scope must not free them. Call it
-     * right after creating the handle: JavaCPP attaches new handles to the innermost scope only, and
-     * {@code detach} releases a reference whether or not the scope held the handle.
-     */
+    /** {@link Handles#keep}: the handle stays valid after the caller's {@code PointerScope} closes. */
     static <P extends Pointer> P keep(P t) {
-        PointerScope scope = PointerScope.getInnerScope();
-        if (scope != null && t.referenceCount() > 0) {
-            t.retainReference();
-            scope.detach(t);
-        }
-        return t;
+        return Handles.keep(t);
     }
 
     /**

@@ -6,8 +6,10 @@ import java.util.List;
 import org.bytedeco.javacpp.SizeTPointer;
 import org.bytedeco.javacpp.chrono.Milliseconds;
 import org.bytedeco.pytorch.AllreduceOptions;
+import org.bytedeco.pytorch.BackendOptional;
 import org.bytedeco.pytorch.BroadcastOptions;
 import org.bytedeco.pytorch.GlooDeviceVector;
+import org.bytedeco.pytorch.ProcessGroup;
 import org.bytedeco.pytorch.ProcessGroupGloo;
 import org.bytedeco.pytorch.TCPStore;
 import org.bytedeco.pytorch.TCPStoreOptions;
@@ -16,6 +18,7 @@ import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.Work;
 import org.bytedeco.pytorch.global.torch;
 import org.radam4j.Libtorch;
+import org.radam4j.internal.Handles;
 import org.radam4j.internal.LibtorchErrors;
 
 /**
@@ -34,14 +37,20 @@ public final class DistGroup implements AutoCloseable {
     private final int size;
     private final TCPStore store;
     private final org.bytedeco.pytorch.Backend pg;
+    /** The backend as c10d's {@code ProcessGroup} (what the reducer and the coalesced collectives take). */
+    private final ProcessGroup processGroup;
     private final Duration timeout;
 
-    private DistGroup(int rank, int size, TCPStore store, org.bytedeco.pytorch.Backend pg, Duration timeout) {
+    private DistGroup(int rank, int size, TCPStore store, org.bytedeco.pytorch.Backend pg, boolean cuda, Duration timeout) {
         this.rank = rank;
         this.size = size;
         this.store = store;
         this.pg = pg;
         this.timeout = timeout;
+        ProcessGroup.BackendType type = cuda ? ProcessGroup.BackendType.NCCL : ProcessGroup.BackendType.GLOO;
+        this.processGroup = Handles.keep(new ProcessGroup(rank, size));
+        processGroup.setBackend(cuda ? torch.DeviceType.CUDA : torch.DeviceType.CPU, type, new BackendOptional(pg));
+        processGroup.setDefaultBackend(type);
     }
 
     /**
@@ -105,12 +114,12 @@ public final class DistGroup implements AutoCloseable {
             so.timeout(new Milliseconds(timeout.toMillis()));
             TCPStore store = new TCPStore(addr, so);
             if (cuda) {
-                return new DistGroup(rank, size, store, nccl(store, rank, size, timeout), timeout);
+                return new DistGroup(rank, size, store, nccl(store, rank, size, timeout), true, timeout);
             }
             ProcessGroupGloo.Options opts = ProcessGroupGloo.Options.create(new Milliseconds(timeout.toMillis()));
             opts.devices(new GlooDeviceVector(ProcessGroupGloo.createDeviceForHostname(addr)));
             ProcessGroupGloo pg = new ProcessGroupGloo(store, rank, size, opts);
-            return new DistGroup(rank, size, store, pg, timeout);
+            return new DistGroup(rank, size, store, pg, false, timeout);
         } catch (RuntimeException e) {
             throw new IllegalStateException("rank " + rank + ": cannot join the process group at " + addr + ":" + port + ": "
                     + LibtorchErrors.message(e));
@@ -139,6 +148,21 @@ public final class DistGroup implements AutoCloseable {
 
     public Duration timeout() {
         return timeout;
+    }
+
+    ProcessGroup processGroup() {
+        return processGroup;
+    }
+
+    /**
+     * {@code e}, a failure of a collective or of the reducer, as this rank reports it: an
+     * {@link IllegalStateException} naming this rank and {@code what}, without C++ frames.
+     */
+    IllegalStateException failure(String what, RuntimeException e) {
+        if (e instanceof IllegalStateException s && s.getMessage() != null && s.getMessage().startsWith("rank " + rank + ":")) {
+            return s;
+        }
+        return new IllegalStateException("rank " + rank + ": " + what + " failed: " + LibtorchErrors.message(e));
     }
 
     private void await(Work w, String what) {
@@ -206,6 +230,7 @@ public final class DistGroup implements AutoCloseable {
 
     @Override
     public void close() {
+        processGroup.close();
         pg.close();
         store.close();
     }
