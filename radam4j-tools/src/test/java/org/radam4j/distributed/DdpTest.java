@@ -81,6 +81,30 @@ class DdpTest {
         }));
     }
 
+    /**
+     * The overlap: on a model whose gradients fill 7 buckets, the hook on the gradient computed last already sees
+     * a bucket's all-reduce started, so communication began while backward was still computing; every bucket's
+     * all-reduce has started (and, as {@code backward} returned, finished) by the end.
+     */
+    @TestFactory
+    Stream<DynamicTest> bucketsAreAllReducedDuringBackward() {
+        return Stream.of(2).map(n -> DynamicTest.dynamicTest(n + " ranks", () -> {
+            String prefix = dir.resolve("overlap" + n).toString();
+            List<Process> procs = Launch.start(n, DdpOverlapCheck.class.getName(), List.of(prefix), Map.of(), true);
+            assertEquals(0, Launch.waitAll(procs, 240_000), "every rank exits 0");
+            for (int r = 0; r < n; r++) {
+                String[] f = java.nio.file.Files.readString(Path.of(prefix + "-" + r + ".txt")).trim().split(" ");
+                long before = Long.parseLong(f[0]);
+                long inHook = Long.parseLong(f[1]);
+                long after = Long.parseLong(f[2]);
+                assertTrue(after - before >= 4, "rank " + r + ": at least 4 bucket all-reduces per backward, got " + (after - before));
+                assertTrue(inHook > before, "rank " + r + ": a bucket's all-reduce started before the last gradient was computed "
+                        + "(collectives: " + before + " before backward, " + inHook + " in the last gradient's hook)");
+                assertTrue(inHook < after, "rank " + r + ": the last bucket's all-reduce starts after the last gradient");
+            }
+        }));
+    }
+
     @SuppressWarnings("unchecked")
     private static void check(int n, String prefix) throws Exception {
         List<Map<String, Object>> ranks = new ArrayList<>();

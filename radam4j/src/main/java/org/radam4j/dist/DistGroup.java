@@ -150,6 +150,14 @@ public final class DistGroup implements AutoCloseable {
         return timeout;
     }
 
+    /**
+     * How many collectives this rank has started on the group (c10d's sequence number, Python's
+     * {@code _get_sequence_number_for_group}): a collective counts when it is launched, before it completes.
+     */
+    public long collectivesStarted() {
+        return processGroup.getSequenceNumberForGroup();
+    }
+
     ProcessGroup processGroup() {
         return processGroup;
     }
