@@ -20,7 +20,8 @@ import org.radam4j.dist.GradAverager;
 import org.radam4j.dist.DistGroup;
 
 /**
- * One rank of {@link DistTest}'s runs: {@code DistCheck OUT.pt STEPS PATH [RESUME.pt]}. Every rank builds the
+ * One rank of {@link DistTest}'s runs: {@code DistCheck OUT.pt STEPS PATH[+views] [RESUME.pt]} (+views: params as
+ * bucket views). Every rank builds the
  * same params and two groups, takes STEPS steps of ZeroRedundancyRAdam on PATH over gradients averaged from
  * per-rank gradients, and rank 0 saves the averaged gradients, the params and the consolidated state dict.
  */
@@ -45,7 +46,7 @@ public final class DistCheck {
 
     static RAdamOptions defaults(String path) {
         RAdamOptions.Builder b = RAdamOptions.builder().lr(0.01);
-        return switch (path) {
+        return switch (path.replace("+views", "")) {
             case "forloop" -> b.foreach(false).build();
             case "foreach" -> b.foreach(true).build();
             default -> b.fused(true).build();
@@ -60,7 +61,7 @@ public final class DistCheck {
         String path = args[2];
         try (PointerScope scope = new PointerScope(); DistGroup g = DistGroup.fromEnv(Duration.ofSeconds(60))) {
             List<Tensor> ps = params();
-            ZeroRedundancyRAdam opt = new ZeroRedundancyRAdam(g, defaults(path), groups(ps));
+            ZeroRedundancyRAdam opt = new ZeroRedundancyRAdam(g, defaults(path), groups(ps), path.endsWith("+views"));
             int offset = 0;
             if (args.length > 3) {
                 Map<String, Object> resume = (Map<String, Object>) TorchFiles.load(Path.of(args[3]));

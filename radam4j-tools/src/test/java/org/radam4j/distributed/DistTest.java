@@ -63,7 +63,7 @@ class DistTest {
     @TestFactory
     @SuppressWarnings("unchecked")
     Stream<DynamicTest> zeroMatchesASingleProcessBitForBit() {
-        return Stream.of("forloop", "foreach", "fused").flatMap(path -> Stream.of(2, 3).map(n -> DynamicTest.dynamicTest(
+        return Stream.of("forloop", "foreach", "fused", "fused+views").flatMap(path -> Stream.of(2, 3).map(n -> DynamicTest.dynamicTest(
                 path + " on " + n + " ranks", () -> {
                     Path out = dir.resolve(path + n + ".pt");
                     launch(n, List.of(out.toString(), "7", path));

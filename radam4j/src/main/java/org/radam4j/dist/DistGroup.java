@@ -1,6 +1,7 @@
 package org.radam4j.dist;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 
 import org.bytedeco.javacpp.SizeTPointer;
@@ -40,6 +41,7 @@ public final class DistGroup implements AutoCloseable {
     /** The backend as c10d's {@code ProcessGroup} (what the reducer and the coalesced collectives take). */
     private final ProcessGroup processGroup;
     private final Duration timeout;
+    private static final long COALESCED_BUCKET_BYTES = 25L << 20;
 
     private DistGroup(int rank, int size, TCPStore store, org.bytedeco.pytorch.Backend pg, boolean cuda, Duration timeout) {
         this.rank = rank;
@@ -205,6 +207,37 @@ public final class DistGroup implements AutoCloseable {
             throw e;
         } catch (RuntimeException e) {
             throw new IllegalStateException("rank " + rank + ": broadcast failed: " + LibtorchErrors.message(e));
+        }
+    }
+
+    /**
+     * Overwrites each of {@code tensors} with its value on its root: every broadcast is started, then all are
+     * waited for (contiguous CPU tensors).
+     */
+    public void broadcastAll(List<Tensor> tensors, List<Integer> roots) {
+        List<Work> works = new ArrayList<>();
+        try {
+            for (int i = 0; i < tensors.size(); i++) {
+                try (TensorVector v = new TensorVector(tensors.get(i)); BroadcastOptions o = new BroadcastOptions()) {
+                    o.rootRank(roots.get(i));
+                    works.add(pg.broadcast(v, o));
+                }
+            }
+        } catch (RuntimeException e) {
+            works.forEach(Work::close);
+            throw failure("broadcast", e);
+        }
+        for (int i = 0; i < works.size(); i++) {
+            await(works.get(i), "broadcast from rank " + roots.get(i));
+        }
+    }
+
+    /** Overwrites {@code tensors} with their values on {@code root}, packed into flat buckets of up to 25 MiB. */
+    public void broadcastCoalesced(List<Tensor> tensors, int root) {
+        try (TensorVector v = new TensorVector(tensors.toArray(new Tensor[0]))) {
+            torch.broadcast_coalesced(processGroup, v, COALESCED_BUCKET_BYTES, root);
+        } catch (RuntimeException e) {
+            throw failure("broadcast from rank " + root, e);
         }
     }
 

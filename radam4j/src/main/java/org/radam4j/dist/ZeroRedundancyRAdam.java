@@ -9,10 +9,12 @@ import java.util.Map;
 
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch;
 import org.radam4j.ParamGroup;
 import org.radam4j.ParamGroupSpec;
 import org.radam4j.RAdam;
 import org.radam4j.RAdamOptions;
+import org.radam4j.internal.Handles;
 import org.radam4j.io.TorchFiles;
 
 /**
@@ -20,6 +22,13 @@ import org.radam4j.io.TorchFiles;
  * its partition of the params, steps that partition on the configured path (for-loop, foreach or fused), and
  * then every param is broadcast from the rank that owns it, so all ranks hold the same params. Call it after the
  * gradients were averaged ({@link GradAverager}).
+ *
+ * <p>After each step, every rank's partition is broadcast from its owner: with
+ * {@code parametersAsBucketView} (PyTorch's {@code parameters_as_bucket_view=True}), each owner's params of one
+ * dtype are views of one contiguous bucket (their storage is moved there when the optimizer is built), and the
+ * buckets are broadcast all at once, asynchronously, then waited for; without it, each owner's params go in
+ * c10d's coalesced broadcast (packed into flat buckets of up to 25 MiB, broadcast, unpacked), one owner after the
+ * other. Either way it is a few collectives per step, not one per param.
  *
  * <p>The partition is PyTorch's: group by group, params sorted by size (largest first) go to the rank with the
  * fewest elements so far. {@link #consolidateStateDict(int)} gathers the partitions' states on one rank, whose
@@ -42,6 +51,9 @@ public final class ZeroRedundancyRAdam implements AutoCloseable {
     private final RAdamOptions defaults;
     private List<byte[]> consolidated;
     private int consolidatedOn = -1;
+    /** With bucket views: the buckets and the rank each is broadcast from. */
+    private final List<Tensor> buckets = new ArrayList<>();
+    private final List<Integer> bucketRoots = new ArrayList<>();
 
     /** Over one group of params. */
     public ZeroRedundancyRAdam(DistGroup group, List<Tensor> params, RAdamOptions defaults) {
@@ -50,6 +62,14 @@ public final class ZeroRedundancyRAdam implements AutoCloseable {
 
     /** Over several groups, each with its own option overrides. */
     public ZeroRedundancyRAdam(DistGroup group, RAdamOptions defaults, List<ParamGroupSpec> groups) {
+        this(group, defaults, groups, false);
+    }
+
+    /**
+     * As {@link #ZeroRedundancyRAdam(DistGroup, RAdamOptions, List)}; with {@code parametersAsBucketView}, the
+     * params become views of one bucket per owner and dtype (as PyTorch's {@code parameters_as_bucket_view=True}).
+     */
+    public ZeroRedundancyRAdam(DistGroup group, RAdamOptions defaults, List<ParamGroupSpec> groups, boolean parametersAsBucketView) {
         this.group = group;
         this.defaults = defaults;
         this.specs = List.copyOf(groups);
@@ -89,7 +109,44 @@ public final class ZeroRedundancyRAdam implements AutoCloseable {
                 localSpecs.add(s);
             }
         }
+        if (parametersAsBucketView) {
+            buildBuckets();
+        }
         this.optimizer = localSpecs.isEmpty() ? null : new RAdam(localSpecs, defaults);
+    }
+
+    /** One bucket per (owner, dtype, device) of the trainable params; each param's storage becomes a view of it. */
+    private void buildBuckets() {
+        Map<String, List<Integer>> byKey = new LinkedHashMap<>();
+        for (int r = 0; r < group.size(); r++) {
+            for (int i : localOf(r)) {
+                Tensor p = params.get(i);
+                if (p.requires_grad()) {
+                    byKey.computeIfAbsent(r + "/" + p.scalar_type() + "/" + p.device().str().getString(), k -> new ArrayList<>()).add(i);
+                }
+            }
+        }
+        try (NoGradGuard g = new NoGradGuard()) {
+            for (List<Integer> members : byKey.values()) {
+                long total = 0;
+                for (int i : members) {
+                    total += params.get(i).numel();
+                }
+                Tensor first = params.get(members.get(0));
+                Tensor bucket = Handles.keep(torch.empty(new long[] {total}, first.options(), new org.bytedeco.pytorch.MemoryFormatOptional()));
+                long at = 0;
+                for (int i : members) {
+                    Tensor p = params.get(i);
+                    long n = p.numel();
+                    Tensor view = bucket.narrow(0, at, n).view(p.sizes());
+                    view.copy_(p);
+                    p.set_data(view);
+                    at += n;
+                }
+                buckets.add(bucket);
+                bucketRoots.add(owner.get(members.get(0)));
+            }
+        }
     }
 
     /** The rank that owns (steps and keeps the state of) param {@code i}, in the order the params were given. */
@@ -123,20 +180,31 @@ public final class ZeroRedundancyRAdam implements AutoCloseable {
         if (optimizer != null) {
             optimizer.step();
         }
+        syncParams();
+        consolidated = null;
+        consolidatedOn = -1;
+    }
+
+    /** Brings every param to every rank from its owner. */
+    private void syncParams() {
+        if (group.size() == 1) {
+            return;
+        }
+        if (!buckets.isEmpty()) {
+            group.broadcastAll(buckets, bucketRoots);
+            return;
+        }
         try (NoGradGuard g = new NoGradGuard()) {
-            for (int i = 0; i < params.size(); i++) {
-                Tensor p = params.get(i);
-                if (p.is_contiguous()) {
-                    group.broadcast(p, owner.get(i));
-                } else {
-                    Tensor c = p.contiguous();
-                    group.broadcast(c, owner.get(i));
-                    p.copy_(c);
+            for (int r = 0; r < group.size(); r++) {
+                List<Tensor> mine = new ArrayList<>();
+                for (int i : localOf(r)) {
+                    mine.add(params.get(i));
+                }
+                if (!mine.isEmpty()) {
+                    group.broadcastCoalesced(mine, r);
                 }
             }
         }
-        consolidated = null;
-        consolidatedOn = -1;
     }
 
     /** {@code zero_grad(set_to_none)} on every param. */
