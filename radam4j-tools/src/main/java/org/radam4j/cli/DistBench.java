@@ -1,5 +1,6 @@
 package org.radam4j.cli;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -8,23 +9,32 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
 import org.bytedeco.pytorch.global.torch;
 import org.radam4j.Libtorch;
+import org.radam4j.ParamGroupSpec;
 import org.radam4j.RAdamOptions;
 import org.radam4j.dist.DistGroup;
-import org.radam4j.dist.GradAverager;
+import org.radam4j.dist.DistributedDataParallel;
 import org.radam4j.dist.ZeroRedundancyRAdam;
 
 /**
- * {@code scripts/radam4j dist-bench [--elements M] [--steps S] [--timeout-s T]}: ZeroRedundancyRAdam on 1, 2 and
- * 3 local ranks over M million float32 elements (40 params): the RAdam state bytes each rank holds, and the
- * median step time per rank (gradient averaging plus the ZeRO step). Then 2 ranks with a T s timeout (default
- * 10), rank 1 killed: how long rank 0 takes to exit with an error.
+ * {@code scripts/radam4j dist-bench [--elements M] [--steps S] [--timeout-s T] [--python EXE|none]}: data
+ * parallel training on 1, 2 and 3 local ranks (Gloo) over M million float32 elements in 40 params, loss
+ * {@code sum_i (p_i * c_i).sum()}. A step, timed per rank: forward and backward through
+ * {@link DistributedDataParallel}, the {@link ZeroRedundancyRAdam} step (fused, params as bucket views),
+ * zero_grad. Beside it, the same loop in PyTorch ({@code scripts/ddp_bench.py}: its DDP and
+ * {@code ZeroRedundancyOptimizer(RAdam)}) when a Python with torch is found. Both sides use cores / ranks
+ * intra-op threads. Then two failures with a T s timeout (default 10): rank 1 killed, rank 1 stopped (SIGSTOP);
+ * how long rank 0 takes to fail, and its message.
  */
 final class DistBench {
+
+    private static final String USAGE = "usage: scripts/radam4j dist-bench [--elements MILLIONS] [--steps S] [--timeout-s T] "
+            + "[--python EXE|none]";
 
     private DistBench() {
     }
@@ -33,21 +43,32 @@ final class DistBench {
         double elements = 4;
         int steps = 20;
         int timeout = 10;
-        for (int i = 0; i + 1 < args.size(); i += 2) {
+        String python = null;
+        for (int i = 0; i < args.size(); i += 2) {
+            if (i + 1 >= args.size()) {
+                System.err.println(USAGE);
+                return 2;
+            }
             switch (args.get(i)) {
                 case "--elements" -> elements = Double.parseDouble(args.get(i + 1));
                 case "--steps" -> steps = Integer.parseInt(args.get(i + 1));
                 case "--timeout-s" -> timeout = Integer.parseInt(args.get(i + 1));
+                case "--python" -> python = args.get(i + 1);
                 default -> {
-                    System.err.println("usage: scripts/radam4j dist-bench [--elements MILLIONS] [--steps S] [--timeout-s T]");
+                    System.err.println(USAGE);
                     return 2;
                 }
             }
         }
         Path dir = Files.createTempDirectory("radam4j-dist-bench");
-        System.out.println(String.format(Locale.ROOT, "dist-bench: %.1f M float32 elements in 40 params, %d steps, Gloo on 127.0.0.1",
-                elements, steps));
-        System.out.println("ranks  rank  state MB   of whole   step ms (median)");
+        String py = python != null ? (python.equals("none") ? null : python) : findPython();
+        String pyVersion = py == null ? null : torchVersion(py);
+        System.out.println(String.format(Locale.ROOT, "dist-bench: %.1f M float32 elements in 40 params, %d steps, Gloo on 127.0.0.1, "
+                + "%d cores; step = forward + backward (DDP) + ZeRO RAdam step + zero_grad", elements, steps,
+                Runtime.getRuntime().availableProcessors()));
+        System.out.println(pyVersion == null ? "PyTorch side: no Python with torch found (--python EXE)"
+                : "PyTorch side: scripts/ddp_bench.py on " + py + ", torch " + pyVersion);
+        System.out.println("ranks  rank  state MB   of whole   radam4j ms   PyTorch ms   PyTorch / radam4j");
         long whole = 0;
         for (int n = 1; n <= 3; n++) {
             List<Process> procs = Launch.start(n, DistBench.class.getName(), List.of(dir.toString(), Double.toString(elements),
@@ -56,29 +77,105 @@ final class DistBench {
                 System.out.println("a rank failed");
                 return 1;
             }
+            double[] theirs = new double[n];
+            Arrays.fill(theirs, Double.NaN);
+            if (pyVersion != null && !python(py, n, dir, elements, steps)) {
+                System.out.println("the PyTorch side failed at " + n + " ranks");
+            }
             for (int r = 0; r < n; r++) {
                 String[] f = Files.readString(dir.resolve(n + "-" + r + ".txt")).trim().split(" ");
                 long bytes = Long.parseLong(f[0]);
                 if (n == 1) {
                     whole = bytes;
                 }
-                System.out.println(String.format(Locale.ROOT, "%5d  %4d  %8.1f   %7.1f%%   %8.2f", n, r, bytes / 1e6,
-                        100.0 * bytes / whole, Double.parseDouble(f[1])));
+                Path p = dir.resolve("py-" + n + "-" + r + ".txt");
+                if (Files.exists(p)) {
+                    theirs[r] = Double.parseDouble(Files.readString(p).trim().split(" ")[1]);
+                    Files.delete(p);
+                }
+                double ours = Double.parseDouble(f[1]);
+                System.out.println(String.format(Locale.ROOT, "%5d  %4d  %8.1f   %7.1f%%   %10.2f   %10.2f   %8.2fx", n, r,
+                        bytes / 1e6, 100.0 * bytes / whole, ours, theirs[r], theirs[r] / ours));
             }
         }
-        List<Process> procs = Launch.start(2, DistBench.class.getName(), List.of(dir.toString(), "0.5", "1000000",
-                Integer.toString(timeout)), Map.of(), true);
-        Thread.sleep(8000);
-        long t0 = System.nanoTime();
-        procs.get(1).destroyForcibly();
-        procs.get(0).waitFor();
-        double s = (System.nanoTime() - t0) / 1e9;
-        System.out.println(String.format(Locale.ROOT, "rank 1 killed: rank 0 exited with code %d after %.1f s (timeout %d s; "
-                + "goal: within the timeout plus 10 s)", procs.get(0).exitValue(), s, timeout));
+        fail(dir, timeout, "killed", Process::destroyForcibly);
+        fail(dir, timeout, "stopped (SIGSTOP)", p -> signal(p, "STOP"));
         return 0;
     }
 
-    /** One rank: {@code DIR ELEMENTS_M STEPS TIMEOUT_S}. */
+    /** Starts 2 ranks, does {@code what} to rank 1 after 8 s, and reports when and how rank 0 failed. */
+    private static void fail(Path dir, int timeout, String what, java.util.function.Consumer<Process> action) throws Exception {
+        List<Process> procs = Launch.start(2, DistBench.class.getName(), List.of(dir.toString(), "0.5", "1000000",
+                Integer.toString(timeout)), Map.of(), false);
+        Thread.sleep(8000);
+        long t0 = System.nanoTime();
+        action.accept(procs.get(1));
+        boolean exited = procs.get(0).waitFor(timeout + 60, TimeUnit.SECONDS);
+        double s = (System.nanoTime() - t0) / 1e9;
+        procs.forEach(Process::destroyForcibly);
+        Path msg = dir.resolve("failure-0.txt");
+        String message = Files.exists(msg) ? Files.readString(msg).trim() : "(no message)";
+        Files.deleteIfExists(msg);
+        System.out.println(String.format(Locale.ROOT, "rank 1 %s: rank 0 %s after %.1f s (timeout %d s; goal: within the timeout "
+                + "plus 2 s)%n  %s", what, exited ? "exited with code " + procs.get(0).exitValue() : "still running", s, timeout,
+                message));
+    }
+
+    private static void signal(Process p, String signal) {
+        try {
+            new ProcessBuilder("kill", "-" + signal, Long.toString(p.pid())).inheritIO().start().waitFor();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String findPython() {
+        for (String c : List.of("python3", "/usr/bin/python3")) {
+            if (torchVersion(c) != null) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    private static String torchVersion(String python) {
+        try {
+            Process p = new ProcessBuilder(python, "-c", "import torch, torch.distributed as d; assert d.is_available(); "
+                    + "print(torch.__version__)").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes()).trim();
+            return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0 ? out.substring(out.lastIndexOf('\n') + 1) : null;
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /** {@code scripts/ddp_bench.py} on n local ranks; each writes {@code py-n-rank.txt}. */
+    private static boolean python(String py, int n, Path dir, double elements, int steps) throws Exception {
+        String script = Path.of(System.getProperty("radam4j.home", "."), "scripts", "ddp_bench.py").toString();
+        int port = Launch.freePort();
+        List<Process> procs = new ArrayList<>();
+        for (int r = 0; r < n; r++) {
+            ProcessBuilder pb = new ProcessBuilder(py, script, "--elements", Double.toString(elements), "--steps",
+                    Integer.toString(steps), "--out", dir.resolve("py-" + n + "-" + r + ".txt").toString())
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD);
+            pb.environment().putAll(Map.of("RANK", Integer.toString(r), "WORLD_SIZE", Integer.toString(n), "MASTER_ADDR",
+                    "127.0.0.1", "MASTER_PORT", Integer.toString(port)));
+            procs.add(pb.start());
+        }
+        boolean ok = true;
+        for (Process p : procs) {
+            ok &= p.waitFor(600, TimeUnit.SECONDS) && p.exitValue() == 0;
+        }
+        procs.forEach(Process::destroyForcibly);
+        return ok;
+    }
+
+    /** One rank: {@code DIR ELEMENTS_M STEPS TIMEOUT_S}; the model and step of scripts/ddp_bench.py. */
     public static void main(String[] args) throws Exception {
         Libtorch.load();
         Path dir = Path.of(args[0]);
@@ -86,29 +183,42 @@ final class DistBench {
         int steps = Integer.parseInt(args[2]);
         try (PointerScope scope = new PointerScope();
                 DistGroup g = DistGroup.fromEnv(Duration.ofSeconds(Integer.parseInt(args[3])))) {
+            torch.set_num_threads(Math.max(1, Runtime.getRuntime().availableProcessors() / g.size()));
             torch.manual_seed(0);
             List<Tensor> params = new ArrayList<>();
+            List<Tensor> consts = new ArrayList<>();
             for (int i = 0; i < 40; i++) {
                 params.add(torch.randn(total * (i % 7 + 1) / 160).requires_grad_(true));
+                consts.add(torch.randn(total * (i % 7 + 1) / 160));
             }
-            ZeroRedundancyRAdam opt = new ZeroRedundancyRAdam(g, params, RAdamOptions.builder().lr(1e-3).fused(true).build());
-            double[] ms = new double[steps];
-            for (int s = 0; s < steps; s++) {
+            DistributedDataParallel ddp = new DistributedDataParallel(g, params, List.of(), new DistributedDataParallel.Options());
+            ZeroRedundancyRAdam opt = new ZeroRedundancyRAdam(g, RAdamOptions.builder().lr(1e-3).fused(true).build(),
+                    List.of(ParamGroupSpec.of(params)), true);
+            double[] ms = new double[steps + 3];
+            for (int s = 0; s < ms.length; s++) {
                 try (PointerScope step = new PointerScope()) {
-                    for (Tensor p : params) {
-                        p.mutable_grad().put(torch.randn(p.sizes()));
-                    }
                     long t0 = System.nanoTime();
-                    GradAverager.average(g, params);
+                    Tensor loss = ddp.forward(() -> {
+                        Tensor sum = params.get(0).mul(consts.get(0)).sum();
+                        for (int i = 1; i < params.size(); i++) {
+                            sum = sum.add(params.get(i).mul(consts.get(i)).sum());
+                        }
+                        return sum;
+                    });
+                    ddp.backward(loss);
                     opt.step();
+                    opt.zeroGrad();
                     ms[s] = (System.nanoTime() - t0) / 1e6;
                 }
             }
-            Arrays.sort(ms);
-            Files.writeString(dir.resolve(g.size() + "-" + g.rank() + ".txt"), opt.stateBytes() + " " + ms[steps / 2]);
+            double[] timed = Arrays.copyOfRange(ms, 3, ms.length);
+            Arrays.sort(timed);
+            Files.writeString(dir.resolve(g.size() + "-" + g.rank() + ".txt"), opt.stateBytes() + " " + timed[timed.length / 2]);
         } catch (IllegalStateException e) {
+            Files.writeString(dir.resolve("failure-" + System.getenv("RANK") + ".txt"), e.getMessage());
             System.out.println("stopped: " + e.getMessage());
-            System.exit(2);
+            System.out.flush();
+            Runtime.getRuntime().halt(2);
         }
     }
 }

@@ -43,7 +43,10 @@ public final class DistGroup implements AutoCloseable {
     private final Duration timeout;
     private static final long COALESCED_BUCKET_BYTES = 25L << 20;
 
-    private DistGroup(int rank, int size, TCPStore store, org.bytedeco.pytorch.Backend pg, boolean cuda, Duration timeout) {
+    private final Liveness liveness;
+
+    private DistGroup(int rank, int size, TCPStore store, org.bytedeco.pytorch.Backend pg, boolean cuda, Duration timeout,
+            String addr, int port) {
         this.rank = rank;
         this.size = size;
         this.store = store;
@@ -53,6 +56,7 @@ public final class DistGroup implements AutoCloseable {
         this.processGroup = Handles.keep(new ProcessGroup(rank, size));
         processGroup.setBackend(cuda ? torch.DeviceType.CUDA : torch.DeviceType.CPU, type, new BackendOptional(pg));
         processGroup.setDefaultBackend(type);
+        this.liveness = new Liveness(addr, port, rank, size, this::collectivesStarted);
     }
 
     /**
@@ -116,12 +120,12 @@ public final class DistGroup implements AutoCloseable {
             so.timeout(new Milliseconds(timeout.toMillis()));
             TCPStore store = new TCPStore(addr, so);
             if (cuda) {
-                return new DistGroup(rank, size, store, nccl(store, rank, size, timeout), true, timeout);
+                return new DistGroup(rank, size, store, nccl(store, rank, size, timeout), true, timeout, addr, port);
             }
             ProcessGroupGloo.Options opts = ProcessGroupGloo.Options.create(new Milliseconds(timeout.toMillis()));
             opts.devices(new GlooDeviceVector(ProcessGroupGloo.createDeviceForHostname(addr)));
             ProcessGroupGloo pg = new ProcessGroupGloo(store, rank, size, opts);
-            return new DistGroup(rank, size, store, pg, false, timeout);
+            return new DistGroup(rank, size, store, pg, false, timeout, addr, port);
         } catch (RuntimeException e) {
             throw new IllegalStateException("rank " + rank + ": cannot join the process group at " + addr + ":" + port + ": "
                     + LibtorchErrors.message(e));
@@ -172,18 +176,24 @@ public final class DistGroup implements AutoCloseable {
         if (e instanceof IllegalStateException s && s.getMessage() != null && s.getMessage().startsWith("rank " + rank + ":")) {
             return s;
         }
-        return new IllegalStateException("rank " + rank + ": " + what + " failed: " + LibtorchErrors.message(e));
+        return failure(what + " failed: " + LibtorchErrors.message(e));
+    }
+
+    /** "rank R: {@code what}", then which ranks stopped responding, if any did. */
+    private IllegalStateException failure(String what) {
+        String suspects = liveness.suspects();
+        return new IllegalStateException("rank " + rank + ": " + what + (suspects.isEmpty() ? "" : "; " + suspects));
     }
 
     private void await(Work w, String what) {
         try (w) {
             if (!w._wait(new Milliseconds(timeout.toMillis()))) {
-                throw new IllegalStateException("rank " + rank + ": " + what + " timed out after " + timeout.toMillis() + " ms");
+                throw failure(what + " timed out after " + timeout.toMillis() + " ms");
             }
         } catch (IllegalStateException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw new IllegalStateException("rank " + rank + ": " + what + " failed: " + LibtorchErrors.message(e));
+            throw failure(what, e);
         }
     }
 
@@ -194,7 +204,7 @@ public final class DistGroup implements AutoCloseable {
         } catch (IllegalStateException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw new IllegalStateException("rank " + rank + ": allreduce failed: " + LibtorchErrors.message(e));
+            throw failure("allreduce", e);
         }
     }
 
@@ -206,7 +216,7 @@ public final class DistGroup implements AutoCloseable {
         } catch (IllegalStateException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw new IllegalStateException("rank " + rank + ": broadcast failed: " + LibtorchErrors.message(e));
+            throw failure("broadcast", e);
         }
     }
 
@@ -271,6 +281,7 @@ public final class DistGroup implements AutoCloseable {
 
     @Override
     public void close() {
+        liveness.close();
         processGroup.close();
         pg.close();
         store.close();

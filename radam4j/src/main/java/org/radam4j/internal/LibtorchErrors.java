@@ -11,7 +11,7 @@ public final class LibtorchErrors {
     private LibtorchErrors() {
     }
 
-    /** The message of a libtorch error, cut before its C++ location and frames. */
+    /** The message of a libtorch error, cut before its C++ location and frames, without a leading source location. */
     public static String message(RuntimeException e) {
         String m = e.getMessage();
         if (m == null) {
@@ -21,8 +21,11 @@ public final class LibtorchErrors {
         if (cut < 0) {
             cut = m.indexOf("\nframe #");
         }
-        return (cut < 0 ? m : m.substring(0, cut)).strip();
+        return SOURCE_LOCATION.matcher((cut < 0 ? m : m.substring(0, cut)).strip()).replaceFirst("");
     }
+
+    /** A leading C++ source location, as Gloo starts its messages: {@code [/path/pair.cc:538] }. */
+    private static final java.util.regex.Pattern SOURCE_LOCATION = java.util.regex.Pattern.compile("^\\[[^\\]\\s]*\\.(?:cc|cpp|h|hpp):\\d+\\]\\s*");
 
     /**
      * {@code e} as radam4j reports a libtorch failure: its own {@link IllegalArgumentException} and

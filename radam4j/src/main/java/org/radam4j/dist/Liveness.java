@@ -1,0 +1,137 @@
+package org.radam4j.dist;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.javacpp.chrono.Milliseconds;
+import org.bytedeco.pytorch.TCPStore;
+import org.bytedeco.pytorch.TCPStoreOptions;
+
+/**
+ * Which rank stopped: every rank bumps a counter in the group's store every {@link #BEAT_MS} ms from a daemon
+ * thread (its own store client), and publishes how many collectives it has started. When a collective fails,
+ * {@link #suspects()} watches the other ranks' counters for {@link #WATCH_MS} ms and names the ranks whose counter
+ * did not move (the process died or is stopped), then the live ranks that have started fewer collectives than
+ * this one (stuck in the application before the collective). A store that does not answer means rank 0, its
+ * host, is gone.
+ */
+final class Liveness implements AutoCloseable {
+
+    static final long BEAT_MS = 100;
+    static final long WATCH_MS = 500;
+    private static final long CLIENT_TIMEOUT_MS = 1000;
+
+    private final String addr;
+    private final int port;
+    private final int rank;
+    private final int size;
+    private final Thread beat;
+    private final java.util.function.LongSupplier collectives;
+    private volatile boolean stop;
+
+    Liveness(String addr, int port, int rank, int size, java.util.function.LongSupplier collectives) {
+        this.collectives = collectives;
+        this.addr = addr;
+        this.port = port;
+        this.rank = rank;
+        this.size = size;
+        this.beat = new Thread(this::beat, "radam4j-heartbeat-rank-" + rank);
+        beat.setDaemon(true);
+        if (size > 1) {
+            beat.start();
+        }
+    }
+
+    private static String key(int rank) {
+        return "radam4j/heartbeat/" + rank;
+    }
+
+    private static String collectivesKey(int rank) {
+        return "radam4j/collectives/" + rank;
+    }
+
+    private TCPStore client() {
+        TCPStoreOptions so = new TCPStoreOptions();
+        so.port((short) port);
+        so.isServer(false);
+        so.waitWorkers(false);
+        so.timeout(new Milliseconds(CLIENT_TIMEOUT_MS));
+        return new TCPStore(addr, so);
+    }
+
+    private void beat() {
+        try (PointerScope scope = new PointerScope()) {
+            TCPStore store = client();
+            long published = 0;
+            while (!stop) {
+                store.add(key(rank), 1);
+                long now = collectives.getAsLong();
+                store.add(collectivesKey(rank), now - published);
+                published = now;
+                Thread.sleep(BEAT_MS);
+            }
+        } catch (RuntimeException | InterruptedException e) {
+            // the store is gone or the group closes; a collective reports it
+        }
+    }
+
+    /** The ranks that stopped beating, in words; a few hundred ms. */
+    String suspects() {
+        if (size == 1) {
+            return "";
+        }
+        try (PointerScope scope = new PointerScope()) {
+            TCPStore store = client();
+            long[] before = new long[size];
+            for (int r = 0; r < size; r++) {
+                before[r] = r == rank ? 0 : store.add(key(r), 0);
+            }
+            Thread.sleep(WATCH_MS);
+            List<Integer> quiet = new ArrayList<>();
+            for (int r = 0; r < size; r++) {
+                if (r != rank && store.add(key(r), 0) == before[r]) {
+                    quiet.add(r);
+                }
+            }
+            if (!quiet.isEmpty()) {
+                return names(quiet) + " stopped responding (no heartbeat for " + WATCH_MS + " ms: dead or stopped)";
+            }
+            long mine = collectives.getAsLong();
+            List<Integer> behind = new ArrayList<>();
+            StringBuilder counts = new StringBuilder();
+            for (int r = 0; r < size; r++) {
+                long theirs = r == rank ? mine : store.add(collectivesKey(r), 0);
+                if (theirs < mine) {
+                    behind.add(r);
+                    counts.append(counts.length() == 0 ? "" : ", ").append("rank ").append(r).append(": ").append(theirs);
+                }
+            }
+            if (behind.isEmpty()) {
+                return "every rank is alive";
+            }
+            return names(behind) + (behind.size() == 1 ? " is" : " are") + " alive but has not started this collective (collectives "
+                    + "started: " + counts + ", rank " + rank + ": " + mine + ")";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "";
+        } catch (RuntimeException e) {
+            return rank == 0 ? "" : "rank 0, host of the store at " + addr + ":" + port + ", does not respond (dead or hung)";
+        }
+    }
+
+    private static String names(List<Integer> ranks) {
+        return ranks.size() == 1 ? "rank " + ranks.get(0) : "ranks " + ranks.toString().replaceAll("[\\[\\]]", "");
+    }
+
+    @Override
+    public void close() {
+        stop = true;
+        beat.interrupt();
+        try {
+            beat.join(2 * BEAT_MS + CLIENT_TIMEOUT_MS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
