@@ -12,7 +12,7 @@ import org.bytedeco.pytorch.global.torch;
 import org.radam4j.Libtorch;
 import org.radam4j.RAdamOptions;
 import org.radam4j.dist.DistGroup;
-import org.radam4j.dist.GradAverager;
+import org.radam4j.dist.DistributedDataParallel;
 import org.radam4j.dist.ZeroRedundancyRAdam;
 import org.radam4j.parity.MlpModel;
 import org.radam4j.parity.TensorCodec;
@@ -22,8 +22,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 /**
  * {@code scripts/radam4j demo --ranks N}: the demo network trained data-parallel on N local processes (launched
  * as {@code scripts/radam4j launch} does): each rank takes its share of the 64 samples (uneven when N does not
- * divide 64), each rank's gradient is weighed by its share and summed over the ranks
- * ({@link GradAverager#averageWeighted}: the full batch's mean gradient) and {@link ZeroRedundancyRAdam} steps each rank's partition. Every rank
+ * divide 64), the model is wrapped in {@link DistributedDataParallel}, each rank's loss (the mean over its own
+ * samples) is multiplied by world size times its share of the batch, so that DDP's average over the ranks is the
+ * full batch's mean gradient, and {@link ZeroRedundancyRAdam} steps each rank's partition. Every rank
  * prints its losses; rank 0 prints the full-batch loss of the last step (the mean over the ranks' shares) and
  * compares it with PyTorch's single-process run.
  */
@@ -56,6 +57,8 @@ final class DistDemo {
             for (long i = 0; i < pv.size(); i++) {
                 params.add(pv.get(i));
             }
+            DistributedDataParallel ddp = new DistributedDataParallel(g, model.module());
+            double share = (double) (to - from) / n;
             ZeroRedundancyRAdam opt = new ZeroRedundancyRAdam(g, params,
                     RAdamOptions.builder().lr(0.01).weightDecay(1e-4).decoupledWeightDecay(true).build());
             JsonNode recorded = data.get("losses");
@@ -63,10 +66,9 @@ final class DistDemo {
             for (int s = 0; s < recorded.size(); s++) {
                 try (PointerScope step = new PointerScope()) {
                     opt.zeroGrad();
-                    Tensor loss = model.loss(xs, ys);
-                    loss.backward();
-                    GradAverager.averageWeighted(g, params, (double) (to - from) / n);
-                    Tensor mean = loss.detach().clone().mul(new Scalar((double) (to - from) / n));
+                    Tensor loss = ddp.forward(() -> model.loss(xs, ys));
+                    ddp.backward(loss.mul(new Scalar(g.size() * share)));
+                    Tensor mean = loss.detach().clone().mul(new Scalar(share));
                     g.allreduceSum(List.of(mean));
                     last = mean.item_double();
                     opt.step();
