@@ -9,7 +9,7 @@ import java.util.Map;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
+import org.bytedeco.pytorch.global.torch;
 import org.radam4j.Libtorch;
 import org.radam4j.RAdam;
 import org.radam4j.RAdamOptions;
@@ -18,30 +18,29 @@ import org.radam4j.dist.DistributedDataParallel;
 import org.radam4j.io.TorchFiles;
 
 /**
- * One rank of {@link DdpTest}'s runs: {@code DdpCheck OUT_PREFIX STEPS MICRO}. Each rank builds {@link DdpNet}
- * from its own seed (DDP must broadcast rank 0's), wraps it with {@code findUnusedParameters}, and takes STEPS
- * steps of RAdam, each over MICRO micro-batches of which all but the last run under {@code noSync()}. Every rank
- * saves, per step, the gradients RAdam stepped with, then the params and buffers after the step.
+ * One rank of {@link DdpTest}'s runs: {@code DdpCheck OUT_PREFIX STEPS MICRO net|jit:DIR}. Each rank builds the
+ * model its own way ({@link DdpReplica#of}: DDP must broadcast rank 0's params), wraps it with
+ * {@code findUnusedParameters}, and takes STEPS steps of RAdam, each over MICRO micro-batches of which all but
+ * the last run under {@code noSync()}. Every rank saves its params after wrapping and, per step, the gradients
+ * RAdam stepped with, then the params and buffers after the step.
  */
 public final class DdpCheck {
 
     private DdpCheck() {
     }
 
-    static List<Object> clones(TensorVector v) {
+    static List<Object> clones(List<Tensor> ts) {
         List<Object> out = new ArrayList<>();
-        for (long i = 0; i < v.size(); i++) {
-            out.add(v.get(i).detach().clone());
-        }
+        ts.forEach(t -> out.add(t.detach().clone()));
         return out;
     }
 
     /** Each param's gradient, or an empty tensor where it has none. */
-    static List<Object> grads(TensorVector v) {
+    static List<Object> grads(List<Tensor> ps) {
         List<Object> out = new ArrayList<>();
-        for (long i = 0; i < v.size(); i++) {
-            Tensor g = v.get(i).grad();
-            out.add(g == null || g.isNull() || !g.defined() ? org.bytedeco.pytorch.global.torch.empty(0) : g.clone());
+        for (Tensor p : ps) {
+            Tensor g = p.grad();
+            out.add(g == null || g.isNull() || !g.defined() ? torch.empty(0) : g.clone());
         }
         return out;
     }
@@ -52,31 +51,31 @@ public final class DdpCheck {
         int steps = Integer.parseInt(args[1]);
         int micro = Integer.parseInt(args[2]);
         try (PointerScope scope = new PointerScope(); DistGroup g = DistGroup.fromEnv(Duration.ofSeconds(60))) {
-            DdpNet net = new DdpNet(g.rank());
-            DistributedDataParallel ddp = new DistributedDataParallel(g, net.root,
-                    new DistributedDataParallel.Options().findUnusedParameters(true));
-            RAdam opt = new RAdam(net.root.parameters(), RAdamOptions.builder().lr(0.01).build());
+            DdpReplica model = DdpReplica.of(args[3], g.rank());
+            DistributedDataParallel ddp = model.wrap(g, new DistributedDataParallel.Options().findUnusedParameters(true));
+            RAdam opt = new RAdam(model.params(), RAdamOptions.builder().lr(0.01).build());
             Map<String, Object> result = new LinkedHashMap<>();
-            result.put("initial", clones(net.root.parameters()));
+            result.put("initial", clones(model.params()));
             List<Object> grads = new ArrayList<>();
             List<Object> params = new ArrayList<>();
             List<Object> buffers = new ArrayList<>();
             for (int s = 0; s < steps; s++) {
                 opt.zeroGrad();
                 for (int m = 0; m < micro; m++) {
-                    Tensor[] b = DdpNet.batch(s, m, g.rank());
+                    int step = s;
+                    int mb = m;
                     if (m < micro - 1) {
                         try (DistributedDataParallel.NoSync n = ddp.noSync()) {
-                            ddp.backward(DdpNet.loss(ddp.forward(() -> net.forward(b[0])), b[1]));
+                            ddp.backward(ddp.forward(() -> model.loss(step, mb, g.rank())));
                         }
                     } else {
-                        ddp.backward(DdpNet.loss(ddp.forward(() -> net.forward(b[0])), b[1]));
+                        ddp.backward(ddp.forward(() -> model.loss(step, mb, g.rank())));
                     }
                 }
-                grads.add(grads(net.root.parameters()));
+                grads.add(grads(model.params()));
                 opt.step();
-                params.add(clones(net.root.parameters()));
-                buffers.add(clones(net.root.buffers()));
+                params.add(clones(model.params()));
+                buffers.add(clones(model.buffers()));
             }
             result.put("grads", grads);
             result.put("params", params);

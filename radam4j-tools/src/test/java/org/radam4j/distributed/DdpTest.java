@@ -14,14 +14,15 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.NoGradGuard;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.Tensor;
-import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.io.TempDir;
 import org.radam4j.RAdam;
 import org.radam4j.RAdamOptions;
 import org.radam4j.cli.Launch;
+import org.radam4j.interop.PythonInteropTest;
 import org.radam4j.io.TorchFiles;
 import org.radam4j.parity.TensorCodec;
 
@@ -32,7 +33,9 @@ import org.radam4j.parity.TensorCodec;
  * each times 1/world size and summed, the unused param left without a gradient. Checked after every step: the
  * gradients RAdam stepped with (bit for bit on 2 ranks; on 3, where Gloo's ring sums three terms in an order
  * that depends on the chunk, to 1 ulp-scale tolerance), the params (bit for bit, RAdam replayed from those
- * gradients), the BatchNorm buffers of every rank (bit for bit), and every rank holding the same params.
+ * gradients), the BatchNorm buffers of every rank (bit for bit), and every rank holding the same params. On a
+ * presets Module (2 and 3 ranks) and on a TorchScript module Python saved (2 ranks; skipped without a Python with
+ * torch unless {@code RADAM4J_REQUIRE_PYTHON} is set).
  */
 class DdpTest {
 
@@ -41,14 +44,6 @@ class DdpTest {
 
     @TempDir
     Path dir;
-
-    private static List<Tensor> list(TensorVector v) {
-        List<Tensor> out = new ArrayList<>();
-        for (long i = 0; i < v.size(); i++) {
-            out.add(v.get(i));
-        }
-        return out;
-    }
 
     private static void copy(List<Tensor> into, List<Tensor> from) {
         try (NoGradGuard g = new NoGradGuard()) {
@@ -70,15 +65,25 @@ class DdpTest {
 
     @TestFactory
     Stream<DynamicTest> ddpMatchesOneProcessPlayingEveryRank() {
-        return Stream.of(2, 3).map(n -> DynamicTest.dynamicTest(n + " ranks", () -> {
-            String prefix = dir.resolve("ddp" + n).toString();
-            List<Process> procs = Launch.start(n, DdpCheck.class.getName(), List.of(prefix, Integer.toString(STEPS),
-                    Integer.toString(MICRO)), Map.of(), true);
-            assertEquals(0, Launch.waitAll(procs, 240_000), "every rank exits 0");
-            try (PointerScope scope = new PointerScope()) {
-                check(n, prefix);
-            }
-        }));
+        return Stream.of(2, 3).map(n -> DynamicTest.dynamicTest(n + " ranks", () -> run(n, "net")));
+    }
+
+    /** The same on a TorchScript module (Linear, BatchNorm1d, ReLU, Linear) that Python scripted and saved. */
+    @Test
+    void aTorchScriptModuleOnTwoRanks() throws Exception {
+        PythonInteropTest.findPython();
+        PythonInteropTest.script("/python/jit_model.py", "make", dir.toString());
+        run(2, "jit:" + dir);
+    }
+
+    private void run(int n, String model) throws Exception {
+        String prefix = dir.resolve("ddp" + n).toString();
+        List<Process> procs = Launch.start(n, DdpCheck.class.getName(), List.of(prefix, Integer.toString(STEPS),
+                Integer.toString(MICRO), model), Map.of(), true);
+        assertEquals(0, Launch.waitAll(procs, 240_000), "every rank exits 0");
+        try (PointerScope scope = new PointerScope()) {
+            check(n, prefix, model);
+        }
     }
 
     /**
@@ -106,22 +111,22 @@ class DdpTest {
     }
 
     @SuppressWarnings("unchecked")
-    private static void check(int n, String prefix) throws Exception {
+    private static void check(int n, String prefix, String model) throws Exception {
         List<Map<String, Object>> ranks = new ArrayList<>();
         for (int r = 0; r < n; r++) {
             ranks.add((Map<String, Object>) TorchFiles.load(Path.of(prefix + "-" + r + ".pt")));
         }
-        DdpNet net = new DdpNet(0);
-        List<Tensor> params = list(net.root.parameters());
-        List<Tensor> buffers = list(net.root.buffers());
+        DdpReplica net = DdpReplica.of(model, 0);
+        List<Tensor> params = net.params();
+        List<Tensor> buffers = net.buffers();
         for (int r = 0; r < n; r++) {
             List<Object> initial = (List<Object>) ranks.get(r).get("initial");
             for (int i = 0; i < params.size(); i++) {
                 assertBits(params.get(i), (Tensor) initial.get(i), "rank " + r + " param " + i + " after wrapping is rank 0's");
             }
         }
-        assertTrue(new DdpNet(1).fc1.weight().ne(params.get(0)).any().item_bool(), "the ranks start from different params");
-        RAdam opt = new RAdam(net.root.parameters(), RAdamOptions.builder().lr(0.01).build());
+        assertTrue(DdpReplica.of(model, 1).params().get(0).ne(params.get(0)).any().item_bool(), "the ranks start from different params");
+        RAdam opt = new RAdam(params, RAdamOptions.builder().lr(0.01).build());
         List<List<Tensor>> rankBuffers = new ArrayList<>();
         for (int r = 0; r < n; r++) {
             rankBuffers.add(clones(buffers));
@@ -141,8 +146,7 @@ class DdpTest {
                 for (int r = 0; r < n; r++) {
                     copy(buffers, rankBuffers.get(r));
                     opt.zeroGrad();
-                    Tensor[] b = DdpNet.batch(s, m, r);
-                    DdpNet.loss(net.forward(b[0]), b[1]).backward();
+                    net.loss(s, m, r).backward();
                     rankBuffers.set(r, clones(buffers));
                     for (int i = 0; i < params.size(); i++) {
                         Tensor g = params.get(i).grad();
