@@ -309,17 +309,6 @@ void each_chunk(const std::vector<Work>& work, int threads, F&& f) {
     });
 }
 
-// Whether any of n values, each `Bits` wide, has the exponent bits `mask` all set: an inf or a NaN.
-template <typename Bits>
-bool any_non_finite(const void* data, int64_t begin, int64_t end, Bits mask) {
-    const Bits* __restrict x = static_cast<const Bits*>(data);
-    Bits found = 0;
-    for (int64_t i = begin; i < end; ++i) {
-        found |= static_cast<Bits>((x[i] & mask) == mask);
-    }
-    return found != 0;
-}
-
 }  // namespace
 
 namespace {
@@ -363,16 +352,12 @@ void peer_step(const std::vector<Work>& work, int threads) {
 
 bool non_finite_grads(const std::vector<Work>& work, int threads) {
     std::atomic<bool> found{false};
+    const int isa = current_isa();
     each_chunk(work, threads, [&](size_t i, int64_t b, int64_t e) {
         if (found.load(std::memory_order_relaxed)) return;
-        const Work& w = work[i];
-        bool f = false;
-        switch (w.dtype) {
-            case DTYPE_FLOAT32: f = any_non_finite<uint32_t>(w.grad, b, e, 0x7F800000u); break;
-            case DTYPE_FLOAT64: f = any_non_finite<uint64_t>(w.grad, b, e, 0x7FF0000000000000ull); break;
-            case DTYPE_BFLOAT16: f = any_non_finite<uint16_t>(w.grad, b, e, 0x7F80u); break;
-            case DTYPE_FLOAT16: f = any_non_finite<uint16_t>(w.grad, b, e, 0x7C00u); break;
-        }
+        const bool f = isa >= ISA_AVX512 ? non_finite_avx512(work[i], b, e)
+                       : isa == ISA_AVX2 ? non_finite_avx2(work[i], b, e)
+                                         : non_finite_portable(work[i], b, e);
         if (f) found.store(true, std::memory_order_relaxed);
     });
     return found.load();

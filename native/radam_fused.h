@@ -59,6 +59,9 @@ void run_avx512fp16(const Work& w, int64_t begin, int64_t end);
 void peer_portable(const Work& w, int64_t begin, int64_t end);
 void peer_avx2(const Work& w, int64_t begin, int64_t end);
 void peer_avx512(const Work& w, int64_t begin, int64_t end);
+bool non_finite_portable(const Work& w, int64_t begin, int64_t end);
+bool non_finite_avx2(const Work& w, int64_t begin, int64_t end);
+bool non_finite_avx512(const Work& w, int64_t begin, int64_t end);
 void stream4_avx2(float* p, const float* g, float* m, float* v, int64_t lo, int64_t hi);
 
 // Runs one step over every param of a group, on up to `threads` threads.

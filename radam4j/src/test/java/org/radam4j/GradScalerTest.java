@@ -271,4 +271,26 @@ class GradScalerTest {
             }
         }
     }
+
+    /** The largest finite value of each dtype, negative or not, and -0 are no reason to skip a step. */
+    @Test
+    void theFusedCheckPassesTheLargestFiniteValues() {
+        Map<torch.ScalarType, Double> largest = Map.of(torch.ScalarType.Float, (double) Float.MAX_VALUE,
+                torch.ScalarType.Double, Double.MAX_VALUE, torch.ScalarType.BFloat16, 3.3895313892515355e38,
+                torch.ScalarType.Half, 65504.0);
+        for (Map.Entry<torch.ScalarType, Double> e : largest.entrySet()) {
+            for (double value : new double[] {e.getValue(), -e.getValue(), -0.0}) {
+                Tensor p = torch.randn(10_000).to(e.getKey()).requires_grad_(true);
+                RAdam opt = new RAdam(List.of(p), RAdamOptions.builder().fused(true).build());
+                GradScaler scaler = new GradScaler("cpu", 1.0, 2.0, 0.5, 2000, true);
+                scaler.scale(torch.ones(1));
+                p.mutable_grad().put(torch.zeros(10_000).to(e.getKey()));
+                p.grad().get(4321).fill_(new Scalar(value));
+                scaler.step(opt);
+                scaler.update();
+                assertEquals(1.0, scaler.getScale(), e.getKey() + " " + value + ": no backoff");
+                assertEquals(1.0, opt.state(p).step().item_double(), e.getKey() + " " + value + ": the step was taken");
+            }
+        }
+    }
 }
