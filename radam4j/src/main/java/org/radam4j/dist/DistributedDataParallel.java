@@ -125,6 +125,10 @@ public final class DistributedDataParallel implements AutoCloseable {
     }
 
     /** Over a TorchScript module's params that require a gradient and its buffers. */
+    public DistributedDataParallel(DistGroup group, JitModule module) {
+        this(group, module, new Options());
+    }
+
     public DistributedDataParallel(DistGroup group, JitModule module, Options options) {
         this(group, JitLists.list(module.parameters()), new ArrayList<>(JitLists.map(module.named_buffers()).values()), options);
     }
