@@ -267,6 +267,14 @@ bool use_isa(const char* name) {
             return true;
         }
     }
+    // A variant's first part alone ("avx2" for "avx2+fma+f16c"), unless a variant is named exactly that.
+    const size_t n = std::strlen(name);
+    for (int i = 0; i <= best_isa(); ++i) {
+        if (n > 0 && std::strncmp(name, kIsaNames[i], n) == 0 && kIsaNames[i][n] == '+') {
+            forced.store(i);
+            return true;
+        }
+    }
     return false;
 }
 

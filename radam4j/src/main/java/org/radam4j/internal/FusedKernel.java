@@ -135,7 +135,8 @@ public final class FusedKernel {
     public static native long tablesFrom(long elements);
 
     /**
-     * Runs the named variant of the loop for every dtype from now on ({@code null}: the plan's, else the best this CPU
+     * Runs the named variant of the loop (its full name, or the part before the first {@code +}: {@code avx2}) for
+     * every dtype from now on ({@code null}: the plan's, else the best this CPU
      * has), for tests and benchmarks; {@code false}, changing nothing, when this CPU cannot run it.
      */
     public static native boolean useIsa(String name);

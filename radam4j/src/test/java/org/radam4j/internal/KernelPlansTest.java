@@ -70,4 +70,25 @@ class KernelPlansTest {
         assertFalse(KernelPlans.applyOrCalibrate(file, 1), "a plan this CPU cannot run is measured again");
         assertTrue(ISA_LINE.matcher(Files.readString(file)).find());
     }
+
+    /** A variant is named in full or by its first part; an unknown or partial name changes nothing. */
+    @Test
+    void aVariantIsNamedInFullOrByItsFirstPart() {
+        try {
+            for (String isa : FusedKernel.isas()) {
+                assertTrue(FusedKernel.useIsa(isa), isa);
+                assertEquals(isa, FusedKernel.isa());
+                String first = isa.split("\\+")[0];
+                assertTrue(FusedKernel.useIsa(first), first);
+                assertTrue(FusedKernel.isa().equals(first) || FusedKernel.isa().startsWith(first + "+"), first + " ran " + FusedKernel.isa());
+            }
+            String before = FusedKernel.isa();
+            for (String bad : List.of("avx", "avx2+", "sse9", "")) {
+                assertFalse(FusedKernel.useIsa(bad), bad);
+                assertEquals(before, FusedKernel.isa(), bad);
+            }
+        } finally {
+            FusedKernel.useIsa(null);
+        }
+    }
 }
