@@ -2,9 +2,10 @@
 """PyTorch's own data-parallel loop on the model `scripts/radam4j dist-bench` times, for a side-by-side figure.
 
 The model: 40 float32 params of ELEMENTS*(i%7+1)/160 elements (i = 0..39), loss = sum over i of (p_i * c_i).sum()
-with fixed random c_i. Each step, timed per rank: forward and backward through DistributedDataParallel (Gloo,
+with fixed random c_i. After 30 untimed steps, each step, timed per rank: forward and backward through DistributedDataParallel (Gloo,
 gradient all-reduce overlapped with backward), ZeroRedundancyOptimizer(RAdam, parameters_as_bucket_view=True)
-step, zero_grad. Prints (and with --out writes) "STATE_BYTES MEDIAN_MS" for this rank.
+step, zero_grad. Prints (and with --out writes) "STATE_BYTES STEP_MS FORWARD_MS BACKWARD_MS OPTIMIZER_MS" for this
+rank, medians (optimizer: step and zero_grad).
 
 One rank, as torchrun starts it (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT in the environment):
 
@@ -23,6 +24,9 @@ import torch
 import torch.distributed as dist
 from torch.distributed.optim import ZeroRedundancyOptimizer
 from torch.nn.parallel import DistributedDataParallel
+
+
+WARM_UP = 30  # untimed steps first, as dist-bench's Java side takes
 
 
 class Sink(torch.nn.Module):
@@ -45,19 +49,24 @@ def run_rank(elements, steps, out):
     opt = ZeroRedundancyOptimizer(ddp.parameters(), optimizer_class=torch.optim.RAdam, parameters_as_bucket_view=True,
                                   lr=1e-3)
     times = []
-    for _ in range(steps + 3):
+    for _ in range(WARM_UP + steps):
         t0 = time.perf_counter()
-        ddp().backward()
+        loss = ddp()
+        t1 = time.perf_counter()
+        loss.backward()
+        t2 = time.perf_counter()
         opt.step()
         opt.zero_grad(set_to_none=True)
-        times.append((time.perf_counter() - t0) * 1e3)
+        t3 = time.perf_counter()
+        times.append(((t3 - t0) * 1e3, (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3))
     state = sum(t.numel() * t.element_size() for s in opt.optim.state.values() for t in s.values()
                 if isinstance(t, torch.Tensor))
-    line = "%d %.3f" % (state, statistics.median(times[3:]))
+    line = "%d " % state + " ".join("%.3f" % statistics.median(t[k] for t in times[WARM_UP:]) for k in range(4))
     if out:
         with open(out, "w") as f:
             f.write(line)
-    print("rank %d of %d: state bytes, median step ms: %s" % (dist.get_rank(), dist.get_world_size(), line))
+    print("rank %d of %d: state bytes, median ms of step, forward, backward, optimizer: %s"
+          % (dist.get_rank(), dist.get_world_size(), line))
     dist.barrier()
     dist.destroy_process_group()
 
@@ -80,7 +89,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--elements", type=float, default=4.0, help="millions of float32 elements (default 4)")
     ap.add_argument("--steps", type=int, default=20)
-    ap.add_argument("--out", help="write 'STATE_BYTES MEDIAN_MS' here")
+    ap.add_argument("--out", help="write 'STATE_BYTES STEP_MS FORWARD_MS BACKWARD_MS OPTIMIZER_MS' here")
     ap.add_argument("--spawn", type=int, help="start this many local ranks")
     a = ap.parse_args()
     if a.spawn:

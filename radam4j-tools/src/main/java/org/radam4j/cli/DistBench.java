@@ -22,19 +22,23 @@ import org.radam4j.dist.DistributedDataParallel;
 import org.radam4j.dist.ZeroRedundancyRAdam;
 
 /**
- * {@code scripts/radam4j dist-bench [--elements M] [--steps S] [--timeout-s T] [--python EXE|none]}: data
+ * {@code scripts/radam4j dist-bench [--elements M] [--steps S] [--rounds R] [--timeout-s T] [--python EXE|none]}: data
  * parallel training on 1, 2 and 3 local ranks (Gloo) over M million float32 elements in 40 params, loss
  * {@code sum_i (p_i * c_i).sum()}. A step, timed per rank: forward and backward through
  * {@link DistributedDataParallel}, the {@link ZeroRedundancyRAdam} step (fused, params as bucket views),
  * zero_grad. Beside it, the same loop in PyTorch ({@code scripts/ddp_bench.py}: its DDP and
  * {@code ZeroRedundancyOptimizer(RAdam)}) when a Python with torch is found. Both sides use cores / ranks
- * intra-op threads. Then two failures with a T s timeout (default 10): rank 1 killed, rank 1 stopped (SIGSTOP);
+ * intra-op threads, 30 untimed steps first. R rounds (default 3), each radam4j then PyTorch, so that both sides see the same machine; each
+ * figure is the median over the rounds of a rank's median step. Then two failures with a T s timeout (default 10): rank 1 killed, rank 1 stopped (SIGSTOP);
  * how long rank 0 takes to fail, and its message.
  */
 final class DistBench {
 
-    private static final String USAGE = "usage: scripts/radam4j dist-bench [--elements MILLIONS] [--steps S] [--timeout-s T] "
-            + "[--python EXE|none]";
+    private static final String USAGE = "usage: scripts/radam4j dist-bench [--elements MILLIONS] [--steps S] [--rounds R] "
+            + "[--timeout-s T] [--python EXE|none]";
+
+    /** Untimed steps first, on both sides (every rank takes as many: each step is collectives). */
+    static final int WARM_UP_STEPS = 30;
 
     private DistBench() {
     }
@@ -42,6 +46,7 @@ final class DistBench {
     static int run(List<String> args) throws Exception {
         double elements = 4;
         int steps = 20;
+        int rounds = 3;
         int timeout = 10;
         String python = null;
         for (int i = 0; i < args.size(); i += 2) {
@@ -52,6 +57,7 @@ final class DistBench {
             switch (args.get(i)) {
                 case "--elements" -> elements = Double.parseDouble(args.get(i + 1));
                 case "--steps" -> steps = Integer.parseInt(args.get(i + 1));
+                case "--rounds" -> rounds = Integer.parseInt(args.get(i + 1));
                 case "--timeout-s" -> timeout = Integer.parseInt(args.get(i + 1));
                 case "--python" -> python = args.get(i + 1);
                 default -> {
@@ -63,44 +69,64 @@ final class DistBench {
         Path dir = Files.createTempDirectory("radam4j-dist-bench");
         String py = python != null ? (python.equals("none") ? null : python) : findPython();
         String pyVersion = py == null ? null : torchVersion(py);
-        System.out.println(String.format(Locale.ROOT, "dist-bench: %.1f M float32 elements in 40 params, %d steps, Gloo on 127.0.0.1, "
-                + "%d cores; step = forward + backward (DDP) + ZeRO RAdam step + zero_grad", elements, steps,
+        System.out.println(String.format(Locale.ROOT, "dist-bench: %.1f M float32 elements in 40 params, %d steps, %d rounds, Gloo on "
+                + "127.0.0.1, %d cores; step = forward + backward (DDP) + ZeRO RAdam step + zero_grad", elements, steps, rounds,
                 Runtime.getRuntime().availableProcessors()));
         System.out.println(pyVersion == null ? "PyTorch side: no Python with torch found (--python EXE)"
                 : "PyTorch side: scripts/ddp_bench.py on " + py + ", torch " + pyVersion);
-        System.out.println("ranks  rank  state MB   of whole   radam4j ms   PyTorch ms   PyTorch / radam4j");
+        System.out.println("ranks  rank  state MB   of whole   radam4j ms   PyTorch ms   PyTorch / radam4j   "
+                + "forward / backward / optimizer ms: radam4j | PyTorch");
         long whole = 0;
         for (int n = 1; n <= 3; n++) {
-            List<Process> procs = Launch.start(n, DistBench.class.getName(), List.of(dir.toString(), Double.toString(elements),
-                    Integer.toString(steps), "60"), Map.of(), true);
-            if (Launch.waitAll(procs, 600_000) != 0) {
-                System.out.println("a rank failed");
-                return 1;
-            }
-            double[] theirs = new double[n];
-            Arrays.fill(theirs, Double.NaN);
-            if (pyVersion != null && !python(py, n, dir, elements, steps)) {
-                System.out.println("the PyTorch side failed at " + n + " ranks");
+            double[][][] ours = new double[n][4][rounds];
+            double[][][] theirs = new double[n][4][rounds];
+            long[] bytes = new long[n];
+            for (int round = 0; round < rounds; round++) {
+                List<Process> procs = Launch.start(n, DistBench.class.getName(), List.of(dir.toString(), Double.toString(elements),
+                        Integer.toString(steps), "60"), Map.of(), true);
+                if (Launch.waitAll(procs, 600_000) != 0) {
+                    System.out.println("a rank failed");
+                    return 1;
+                }
+                boolean ran = pyVersion != null && python(py, n, dir, elements, steps);
+                if (pyVersion != null && !ran) {
+                    System.out.println("the PyTorch side failed at " + n + " ranks");
+                }
+                for (int r = 0; r < n; r++) {
+                    String[] f = Files.readString(dir.resolve(n + "-" + r + ".txt")).trim().split(" ");
+                    bytes[r] = Long.parseLong(f[0]);
+                    Path p = dir.resolve("py-" + n + "-" + r + ".txt");
+                    String[] t = ran && Files.exists(p) ? Files.readString(p).trim().split(" ") : null;
+                    for (int k = 0; k < 4; k++) {
+                        ours[r][k][round] = Double.parseDouble(f[1 + k]);
+                        theirs[r][k][round] = t == null ? Double.NaN : Double.parseDouble(t[1 + k]);
+                    }
+                    Files.deleteIfExists(p);
+                }
             }
             for (int r = 0; r < n; r++) {
-                String[] f = Files.readString(dir.resolve(n + "-" + r + ".txt")).trim().split(" ");
-                long bytes = Long.parseLong(f[0]);
                 if (n == 1) {
-                    whole = bytes;
+                    whole = bytes[0];
                 }
-                Path p = dir.resolve("py-" + n + "-" + r + ".txt");
-                if (Files.exists(p)) {
-                    theirs[r] = Double.parseDouble(Files.readString(p).trim().split(" ")[1]);
-                    Files.delete(p);
-                }
-                double ours = Double.parseDouble(f[1]);
-                System.out.println(String.format(Locale.ROOT, "%5d  %4d  %8.1f   %7.1f%%   %10.2f   %10.2f   %8.2fx", n, r,
-                        bytes / 1e6, 100.0 * bytes / whole, ours, theirs[r], theirs[r] / ours));
+                double o = median(ours[r][0]);
+                double t = median(theirs[r][0]);
+                System.out.println(String.format(Locale.ROOT, "%5d  %4d  %8.1f   %7.1f%%   %10.2f   %10.2f   %8.2fx   %s | %s", n, r,
+                        bytes[r] / 1e6, 100.0 * bytes[r] / whole, o, t, t / o, phases(ours[r]), phases(theirs[r])));
             }
         }
         fail(dir, timeout, "killed", Process::destroyForcibly);
         fail(dir, timeout, "stopped (SIGSTOP)", p -> signal(p, "STOP"));
         return 0;
+    }
+
+    private static String phases(double[][] rounds) {
+        return String.format(Locale.ROOT, "%.1f / %.1f / %.1f", median(rounds[1]), median(rounds[2]), median(rounds[3]));
+    }
+
+    private static double median(double[] xs) {
+        double[] s = xs.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
     }
 
     /** Starts 2 ranks, does {@code what} to rank 1 after 8 s, and reports when and how rank 0 failed. */
@@ -194,26 +220,42 @@ final class DistBench {
             DistributedDataParallel ddp = new DistributedDataParallel(g, params, List.of(), new DistributedDataParallel.Options());
             ZeroRedundancyRAdam opt = new ZeroRedundancyRAdam(g, RAdamOptions.builder().lr(1e-3).fused(true).build(),
                     List.of(ParamGroupSpec.of(params)), true);
-            double[] ms = new double[steps + 3];
-            for (int s = 0; s < ms.length; s++) {
-                try (PointerScope step = new PointerScope()) {
+            double[][] ms = new double[4][steps];
+            for (int s = -WARM_UP_STEPS; s < steps; s++) {
+                try (PointerScope stepScope = new PointerScope()) {
                     long t0 = System.nanoTime();
                     Tensor loss = ddp.forward(() -> {
-                        Tensor sum = params.get(0).mul(consts.get(0)).sum();
-                        for (int i = 1; i < params.size(); i++) {
-                            sum = sum.add(params.get(i).mul(consts.get(i)).sum());
+                        Tensor sum = null;
+                        for (int i = 0; i < params.size(); i++) {
+                            // each product freed as soon as it is summed, as Python's refcount frees it
+                            try (Tensor product = params.get(i).mul(consts.get(i)); Tensor part = product.sum()) {
+                                if (sum == null) {
+                                    sum = part.clone();
+                                } else {
+                                    try (Tensor before = sum) {
+                                        sum = before.add(part);
+                                    }
+                                }
+                            }
                         }
                         return sum;
                     });
+                    long t1 = System.nanoTime();
                     ddp.backward(loss);
+                    long t2 = System.nanoTime();
                     opt.step();
                     opt.zeroGrad();
-                    ms[s] = (System.nanoTime() - t0) / 1e6;
+                    long t3 = System.nanoTime();
+                    if (s >= 0) {
+                        ms[0][s] = (t3 - t0) / 1e6;
+                        ms[1][s] = (t1 - t0) / 1e6;
+                        ms[2][s] = (t2 - t1) / 1e6;
+                        ms[3][s] = (t3 - t2) / 1e6;
+                    }
                 }
             }
-            double[] timed = Arrays.copyOfRange(ms, 3, ms.length);
-            Arrays.sort(timed);
-            Files.writeString(dir.resolve(g.size() + "-" + g.rank() + ".txt"), opt.stateBytes() + " " + timed[timed.length / 2]);
+            Files.writeString(dir.resolve(g.size() + "-" + g.rank() + ".txt"), String.format(Locale.ROOT, "%d %.3f %.3f %.3f %.3f",
+                    opt.stateBytes(), median(ms[0]), median(ms[1]), median(ms[2]), median(ms[3])));
         } catch (IllegalStateException e) {
             Files.writeString(dir.resolve("failure-" + System.getenv("RANK") + ".txt"), e.getMessage());
             System.out.println("stopped: " + e.getMessage());

@@ -81,8 +81,8 @@ public final class Main {
                   lr-parity OUT.json         replay learning-rate schedules recorded by scripts/record_lr_schedulers.py
                   launch --nproc N CLASS ARGS...
                                              run CLASS on N local ranks (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT)
-                  dist-bench [--elements M] [--steps S] [--timeout-s T] [--python EXE|none]
-                                             ZeRO RAdam on 1, 2, 3 ranks: state bytes and step time per rank; a killed rank
+                  dist-bench [--elements M] [--steps S] [--rounds R] [--timeout-s T] [--python EXE|none]
+                                             DDP + ZeRO RAdam on 1, 2, 3 ranks beside PyTorch's; a killed, a stopped rank
                   checkpoint show FILE       what a .pt holds: keys, types, dtypes, shapes, sizes, shared storages
                   checkpoint copy IN OUT     load a .pt and save it again
                   checkpoint bench [--gb G | --tensors N] [--dir DIR]

@@ -7,6 +7,7 @@ import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.javacpp.chrono.Milliseconds;
 import org.bytedeco.pytorch.TCPStore;
 import org.bytedeco.pytorch.TCPStoreOptions;
+import org.radam4j.internal.Handles;
 
 /**
  * Which rank stopped: every rank bumps a counter in the group's store every {@link #BEAT_MS} ms from a daemon
@@ -21,6 +22,9 @@ final class Liveness implements AutoCloseable {
     static final long BEAT_MS = 100;
     static final long WATCH_MS = 500;
     private static final long CLIENT_TIMEOUT_MS = 1000;
+    /** How long rank 0 waits at close for the others to stop beating before its store goes away. */
+    private static final long CLOSE_WAIT_MS = 1000;
+    private static final String CLOSED_KEY = "radam4j/closed";
 
     private final String addr;
     private final int port;
@@ -28,6 +32,8 @@ final class Liveness implements AutoCloseable {
     private final int size;
     private final Thread beat;
     private final java.util.function.LongSupplier collectives;
+    /** The heartbeat's store client: the beat thread's while it runs, then close's. */
+    private final TCPStore client;
     private volatile boolean stop;
 
     Liveness(String addr, int port, int rank, int size, java.util.function.LongSupplier collectives) {
@@ -36,6 +42,7 @@ final class Liveness implements AutoCloseable {
         this.port = port;
         this.rank = rank;
         this.size = size;
+        this.client = size > 1 ? Handles.keep(client()) : null;
         this.beat = new Thread(this::beat, "radam4j-heartbeat-rank-" + rank);
         beat.setDaemon(true);
         if (size > 1) {
@@ -61,13 +68,12 @@ final class Liveness implements AutoCloseable {
     }
 
     private void beat() {
-        try (PointerScope scope = new PointerScope()) {
-            TCPStore store = client();
+        try {
             long published = 0;
             while (!stop) {
-                store.add(key(rank), 1);
+                client.add(key(rank), 1);
                 long now = collectives.getAsLong();
-                store.add(collectivesKey(rank), now - published);
+                client.add(collectivesKey(rank), now - published);
                 published = now;
                 Thread.sleep(BEAT_MS);
             }
@@ -124,14 +130,34 @@ final class Liveness implements AutoCloseable {
         return ranks.size() == 1 ? "rank " + ranks.get(0) : "ranks " + ranks.toString().replaceAll("[\\[\\]]", "");
     }
 
+    /**
+     * Stops the heartbeat and says so in the store; rank 0, whose store goes away next, waits (up to
+     * {@link #CLOSE_WAIT_MS} ms) until every rank has said so, so that no heartbeat meets a closed store.
+     */
     @Override
     public void close() {
+        if (client == null) {
+            return;
+        }
         stop = true;
         beat.interrupt();
         try {
             beat.join(2 * BEAT_MS + CLIENT_TIMEOUT_MS);
+            if (!beat.isAlive()) {
+                client.add(CLOSED_KEY, 1);
+                long deadline = System.nanoTime() + CLOSE_WAIT_MS * 1_000_000;
+                while (rank == 0 && client.add(CLOSED_KEY, 0) < size && System.nanoTime() < deadline) {
+                    Thread.sleep(10);
+                }
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } catch (RuntimeException e) {
+            // the store is gone already
+        } finally {
+            if (!beat.isAlive()) {
+                client.close();
+            }
         }
     }
 }
