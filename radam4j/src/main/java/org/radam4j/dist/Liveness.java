@@ -131,8 +131,37 @@ final class Liveness implements AutoCloseable {
     }
 
     /**
-     * Stops the heartbeat and says so in the store; rank 0, whose store goes away next, waits (up to
-     * {@link #CLOSE_WAIT_MS} ms) until every rank has said so, so that no heartbeat meets a closed store.
+     * Until every rank has said it stopped beating, or no rank's beat has moved for 2.5 beats (a rank that died
+     * never says so), at most {@link #CLOSE_WAIT_MS} ms.
+     */
+    private void awaitOthersStopped() throws InterruptedException {
+        long deadline = System.nanoTime() + CLOSE_WAIT_MS * 1_000_000;
+        long[] beats = beats();
+        long checked = System.nanoTime();
+        while (client.add(CLOSED_KEY, 0) < size && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+            if (System.nanoTime() - checked > BEAT_MS * 2_500_000) {
+                long[] now = beats();
+                if (java.util.Arrays.equals(now, beats)) {
+                    return;
+                }
+                beats = now;
+                checked = System.nanoTime();
+            }
+        }
+    }
+
+    private long[] beats() {
+        long[] out = new long[size];
+        for (int r = 0; r < size; r++) {
+            out[r] = r == rank ? 0 : client.add(key(r), 0);
+        }
+        return out;
+    }
+
+    /**
+     * Stops the heartbeat and says so in the store; rank 0, whose store goes away next, waits until the
+     * others have stopped too ({@link #awaitOthersStopped}), so that no heartbeat meets a closed store.
      */
     @Override
     public void close() {
@@ -145,9 +174,8 @@ final class Liveness implements AutoCloseable {
             beat.join(2 * BEAT_MS + CLIENT_TIMEOUT_MS);
             if (!beat.isAlive()) {
                 client.add(CLOSED_KEY, 1);
-                long deadline = System.nanoTime() + CLOSE_WAIT_MS * 1_000_000;
-                while (rank == 0 && client.add(CLOSED_KEY, 0) < size && System.nanoTime() < deadline) {
-                    Thread.sleep(10);
+                if (rank == 0) {
+                    awaitOthersStopped();
                 }
             }
         } catch (InterruptedException e) {
