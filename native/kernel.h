@@ -113,6 +113,26 @@ struct F16 {
     static uint16_t store(float x) { return float_to_half(x); }
 };
 
+// a * b + c as libtorch computes it (GroupScalars::fma): one rounding at its AVX2/AVX512 capabilities, two at DEFAULT.
+// (The build turns contraction off, so a * b + c stays two operations.)
+template <bool Fma, typename C>
+inline C madd(C a, C b, C c) {
+    if constexpr (Fma) {
+        return std::fma(a, b, c);
+    } else {
+        return a * b + c;
+    }
+}
+
+template <bool Fma, typename Simd, typename V>
+inline V vmadd(V a, V b, V c) {
+    if constexpr (Fma) {
+        return Simd::fma(a, b, c);
+    } else {
+        return Simd::add(Simd::mul(a, b), c);
+    }
+}
+
 // The constants of one param's loop, in the compute type, made the same way for the scalar and vector loops.
 template <typename Conv>
 struct Consts {
@@ -155,7 +175,7 @@ struct Consts {
 // bits so that storing it or indexing a table with it costs no second conversion, and how a block is loaded and
 // stored (bfloat16: a block's even and odd elements as two vectors, which takes one op each way). Every op and
 // rounding is the scalar loop's, so are the bits; with tables (w.tab), a function of one variable is looked up.
-template <typename Simd, typename Conv, bool Scaled, bool Maximize, bool Decoupled, bool L2, bool Rectified>
+template <typename Simd, typename Conv, bool Fma, bool Scaled, bool Maximize, bool Decoupled, bool L2, bool Rectified>
 inline int64_t vector_range(const Work& w, const Consts<Conv>& k, int64_t begin, int64_t end) {
     using V = typename Simd::V;
     using D = std::conditional_t<std::is_same<Conv, BF16>::value, typename Simd::Brain, typename Simd::Half>;
@@ -196,8 +216,8 @@ inline int64_t vector_range(const Work& w, const Consts<Conv>& k, int64_t begin,
             if (Scaled) grad[j] = r(Simd::mul(grad[j], inv));
             if (Maximize) grad[j] = Simd::neg(grad[j]);
             if (L2) grad[j] = r(Simd::add(grad[j], r(Simd::mul(wd_r, param[j]))));
-            ea[j] = D::narrow(Simd::fma(lerp_coeff, Simd::sub(grad[j], m0[j]), k.lerp_small ? m0[j] : grad[j]));
-            eas[j] = D::narrow(Simd::fma(Simd::mul(omb2, grad[j]), grad[j], r(Simd::mul(v0[j], b2))));
+            ea[j] = D::narrow(vmadd<Fma, Simd>(lerp_coeff, Simd::sub(grad[j], m0[j]), k.lerp_small ? m0[j] : grad[j]));
+            eas[j] = D::narrow(vmadd<Fma, Simd>(Simd::mul(omb2, grad[j]), grad[j], r(Simd::mul(v0[j], b2))));
             V update = tab ? look(TAB_UPDATE, ea[j]) : r(Simd::mul(r(Simd::div(D::widen(ea[j]), bc1)), lr));
             if (Rectified) {
                 const V adaptive =
@@ -256,14 +276,14 @@ inline void tables(const Work& w, int64_t begin, int64_t end) {
 
 // One loop per dtype and combination of options, with no branch inside, so that it vectorises: bfloat16 and
 // float16 through Simd's vectors first when there is one (Simd = void: scalar only).
-template <typename Simd, typename Conv, bool Scaled, bool Maximize, bool Decoupled, bool L2, bool Rectified>
+template <typename Simd, typename Conv, bool Fma, bool Scaled, bool Maximize, bool Decoupled, bool L2, bool Rectified>
 inline void range(const Work& w, int64_t begin, int64_t end) {
     using T = typename Conv::Storage;
     using C = typename Conv::Compute;
     constexpr bool reduced = Conv::reduced;
     const Consts<Conv> k(w);
     if constexpr (reduced && !std::is_void<Simd>::value) {
-        begin = vector_range<Simd, Conv, Scaled, Maximize, Decoupled, L2, Rectified>(w, k, begin, end);
+        begin = vector_range<Simd, Conv, Fma, Scaled, Maximize, Decoupled, L2, Rectified>(w, k, begin, end);
     }
     T* __restrict p = static_cast<T*>(w.param);
     const T* __restrict g = static_cast<const T*>(w.grad);
@@ -279,11 +299,11 @@ inline void range(const Work& w, int64_t begin, int64_t end) {
         if (Scaled) grad = r(grad * k.inv);
         if (Maximize) grad = -grad;
         if (Decoupled) param = r(param * decay);
-        if (L2) grad = reduced ? r(grad + r(wd_r * param)) : std::fma(wd, param, grad);
+        if (L2) grad = reduced ? r(grad + r(wd_r * param)) : madd<Fma>(wd, param, grad);
         const C m0 = Conv::load(m[i]);
-        const C ea = r(std::fma(lerp_coeff, grad - m0, lerp_small ? m0 : grad));
-        const C eas = reduced ? r(std::fma(omb2 * grad, grad, r(Conv::load(v[i]) * b2)))
-                              : std::fma(omb2 * grad, grad, Conv::load(v[i]) * b2);
+        const C ea = r(madd<Fma>(lerp_coeff, grad - m0, lerp_small ? m0 : grad));
+        const C eas = reduced ? r(madd<Fma>(omb2 * grad, grad, r(Conv::load(v[i]) * b2)))
+                              : madd<Fma>(omb2 * grad, grad, Conv::load(v[i]) * b2);
         m[i] = Conv::store(ea);
         v[i] = Conv::store(eas);
         C update = r(r(ea / bc1) * lr);
@@ -295,37 +315,46 @@ inline void range(const Work& w, int64_t begin, int64_t end) {
     }
 }
 
-template <typename Simd, typename Conv, bool Scaled, bool Maximize, bool Decoupled, bool L2>
+template <typename Simd, typename Conv, bool Fma, bool Scaled, bool Maximize, bool Decoupled, bool L2>
 inline void by_rect(const Work& w, int64_t b, int64_t e) {
     if (w.ps.rectified) {
-        range<Simd, Conv, Scaled, Maximize, Decoupled, L2, true>(w, b, e);
+        range<Simd, Conv, Fma, Scaled, Maximize, Decoupled, L2, true>(w, b, e);
     } else {
-        range<Simd, Conv, Scaled, Maximize, Decoupled, L2, false>(w, b, e);
+        range<Simd, Conv, Fma, Scaled, Maximize, Decoupled, L2, false>(w, b, e);
     }
 }
 
-template <typename Simd, typename Conv, bool Scaled>
+template <typename Simd, typename Conv, bool Fma, bool Scaled>
 inline void by_decay(const Work& w, int64_t b, int64_t e) {
     const GroupScalars& gs = *w.gs;
     const bool dec = gs.weight_decay != 0 && gs.decoupled != 0;
     const bool l2 = gs.weight_decay != 0 && gs.decoupled == 0;
     if (gs.maximize) {
-        if (dec) by_rect<Simd, Conv, Scaled, true, true, false>(w, b, e);
-        else if (l2) by_rect<Simd, Conv, Scaled, true, false, true>(w, b, e);
-        else by_rect<Simd, Conv, Scaled, true, false, false>(w, b, e);
+        if (dec) by_rect<Simd, Conv, Fma, Scaled, true, true, false>(w, b, e);
+        else if (l2) by_rect<Simd, Conv, Fma, Scaled, true, false, true>(w, b, e);
+        else by_rect<Simd, Conv, Fma, Scaled, true, false, false>(w, b, e);
     } else {
-        if (dec) by_rect<Simd, Conv, Scaled, false, true, false>(w, b, e);
-        else if (l2) by_rect<Simd, Conv, Scaled, false, false, true>(w, b, e);
-        else by_rect<Simd, Conv, Scaled, false, false, false>(w, b, e);
+        if (dec) by_rect<Simd, Conv, Fma, Scaled, false, true, false>(w, b, e);
+        else if (l2) by_rect<Simd, Conv, Fma, Scaled, false, false, true>(w, b, e);
+        else by_rect<Simd, Conv, Fma, Scaled, false, false, false>(w, b, e);
+    }
+}
+
+template <typename Simd, typename Conv, bool Fma>
+inline void by_scaled(const Work& w, int64_t b, int64_t e) {
+    if (w.gs->scaled) {
+        by_decay<Simd, Conv, Fma, true>(w, b, e);
+    } else {
+        by_decay<Simd, Conv, Fma, false>(w, b, e);
     }
 }
 
 template <typename Simd, typename Conv>
 inline void by_options(const Work& w, int64_t b, int64_t e) {
-    if (w.gs->scaled) {
-        by_decay<Simd, Conv, true>(w, b, e);
+    if (w.gs->fma) {
+        by_scaled<Simd, Conv, true>(w, b, e);
     } else {
-        by_decay<Simd, Conv, false>(w, b, e);
+        by_scaled<Simd, Conv, false>(w, b, e);
     }
 }
 

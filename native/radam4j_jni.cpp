@@ -138,7 +138,8 @@ void write_steps(const Batch& batch) {
         jlongArray step_counters, jintArray step_kind_codes, jdoubleArray next_step_values, jint threads
 #define READ_BATCH(batch)                                                                                              \
     batch.gs = radam4j::GroupScalars{beta1, beta2, eps, weight_decay, decay_factor, lr, decoupled ? 1 : 0,            \
-                                     maximize ? 1 : 0, inv_scale, inv_scale != 0 ? 1 : 0};                             \
+                                     maximize ? 1 : 0, inv_scale, inv_scale != 0 ? 1 : 0,                               \
+                                     radam4j::libtorch_fma() ? 1 : 0};                                                  \
     read_batch(env, batch, dtype_code, params, grads, exp_avgs, exp_avg_sqs, numels, bc1s, sqrt_bc2s, rects,         \
                rectified, step_counters, step_kind_codes, next_step_values)
 
@@ -243,6 +244,12 @@ extern "C" JNIEXPORT jdouble JNICALL Java_org_radam4j_internal_FusedKernel_strea
 
 extern "C" JNIEXPORT jlong JNICALL Java_org_radam4j_internal_FusedKernel_tablesFrom(JNIEnv*, jclass, jlong elements) {
     return radam4j::tables_from(elements);
+}
+
+extern "C" JNIEXPORT void JNICALL Java_org_radam4j_internal_FusedKernel_libtorchFma0(JNIEnv* env, jclass, jboolean fused) {
+    API_BEGIN()
+    radam4j::set_libtorch_fma(fused != JNI_FALSE);
+    API_END(void())
 }
 
 extern "C" JNIEXPORT jboolean JNICALL Java_org_radam4j_internal_FusedKernel_useIsa(JNIEnv* env, jclass, jstring name) {

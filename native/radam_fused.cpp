@@ -252,6 +252,13 @@ void attach_tables(std::vector<Work>& work, int isa, int64_t worth, int threads)
 
 }  // namespace
 
+namespace {
+std::atomic<bool> libtorch_fuses{true};
+}  // namespace
+
+void set_libtorch_fma(bool fused) { libtorch_fuses.store(fused); }
+bool libtorch_fma() { return libtorch_fuses.load(); }
+
 int64_t tables_from(int64_t elements) { return tables_override.exchange(elements < 0 ? -1 : elements); }
 
 const char* isa() { return kIsaNames[current_isa()]; }

@@ -17,7 +17,16 @@ struct GroupScalars {
     // as _amp_foreach_non_finite_check_and_unscale_ computes it, without writing it back; scaled = 0: not.
     double inv_scale;
     int scaled;
+    // Whether libtorch's CPU kernels fuse multiply-adds, as they do at its AVX2 and AVX512 capabilities
+    // (vectorised lerp, add with alpha and addcmul call fmadd), or not, at its DEFAULT capability (a CPU without
+    // AVX2 and FMA, or ATEN_CPU_CAPABILITY=default): there a * b + c, two roundings. Set from libtorch_fma().
+    int fma = 1;
 };
+
+// What the kernel takes libtorch to do (see GroupScalars::fma): the Java side sets it from
+// at::get_cpu_capability() before the first step; true until then.
+void set_libtorch_fma(bool fused);
+bool libtorch_fma();
 
 // Per-param scalars, computed in double by Java's StepScalars (the same code as the other paths):
 // update = (exp_avg / bc1) * lr, then, when rectified, * ((1 / (sqrt(exp_avg_sq) + eps)) * sqrt(bc2)) * rect.

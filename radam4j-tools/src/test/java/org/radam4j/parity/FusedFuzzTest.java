@@ -54,6 +54,38 @@ class FusedFuzzTest {
     }
 
     /**
+     * libtorch at its DEFAULT capability (a CPU without AVX2 and FMA; here {@code ATEN_CPU_CAPABILITY=default} in a
+     * child JVM) computes lerp, add with alpha and addcmul without fused multiply-adds; the kernel reads the
+     * capability and does the same, on every variant: 0 differences. Without that, this fuzz finds differences
+     * in the first configurations.
+     */
+    @TestFactory
+    Stream<DynamicTest> libtorchWithoutFusedMultiplyAddsIsMatchedOnEveryVariant() {
+        return Stream.of(FusedKernel.isas()).map(isa -> DynamicTest.dynamicTest(isa, () -> {
+            String java = ProcessHandle.current().info().command().orElse("java");
+            List<String> cmd = new java.util.ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path")));
+            String cache = System.getProperty("org.bytedeco.javacpp.cachedir");
+            if (cache != null) {
+                cmd.add("-Dorg.bytedeco.javacpp.cachedir=" + cache);
+            }
+            cmd.addAll(List.of("org.radam4j.cli.Main", "fuzz", "--fused", "150", "--isa", isa));
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+            pb.environment().put("ATEN_CPU_CAPABILITY", "default");
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes());
+            assertEquals(0, p.waitFor(), out);
+            assertTrue(out.contains("150 configurations") && out.contains(" 0 differences"), out);
+        }));
+    }
+
+    @Test
+    void theCapabilityNamesThatFuse() {
+        assertTrue(FusedKernel.fuses("AVX2"));
+        assertTrue(FusedKernel.fuses("AVX512"));
+        assertTrue(!FusedKernel.fuses("DEFAULT"));
+    }
+
+    /**
      * bfloat16 and float16 params big enough for the kernel's per-step tables (over 2^19 elements sharing a step),
      * with NaN, infinities, zeros, subnormals and huge values in the grads, rectified steps and decoupled weight
      * decay: fused equals the for-loop after every step, with the tables and without them.

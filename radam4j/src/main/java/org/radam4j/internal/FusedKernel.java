@@ -78,6 +78,7 @@ public final class FusedKernel {
         if (batch.dtype() == BFLOAT16 || batch.dtype() == FLOAT16) {
             KernelPlans.ensure(threads);
         }
+        LibtorchCapability.apply();
         step0(group.lr(), group.beta1(), group.beta2(), group.eps(), group.weightDecay(), group.decayFactor(),
                 group.decoupled(), group.maximize(), group.invScale(), batch.dtype(), batch.params(), batch.grads(), batch.expAvgs(),
                 batch.expAvgSqs(), batch.numels(), batch.bc1s(), batch.sqrtBc2s(), batch.rects(), batch.rectified(),
@@ -133,6 +134,34 @@ public final class FusedKernel {
      * calibration). Returns the previous setting. The bits are the same either way.
      */
     public static native long tablesFrom(long elements);
+
+    /**
+     * Whether libtorch's CPU kernels fuse multiply-adds (its AVX2 and AVX512 capabilities: lerp, add with alpha and
+     * addcmul call fmadd) or not (DEFAULT: a CPU without AVX2 and FMA, or {@code ATEN_CPU_CAPABILITY=default});
+     * the kernel then does the same, so that its bits stay the for-loop's.
+     */
+    private static native void libtorchFma0(boolean fused);
+
+    /** libtorch's capability, read once, given to the kernel before its first step. */
+    private static final class LibtorchCapability {
+        private static volatile boolean applied;
+
+        static void apply() {
+            if (!applied) {
+                synchronized (LibtorchCapability.class) {
+                    if (!applied) {
+                        libtorchFma0(fuses(org.bytedeco.pytorch.global.torch.get_cpu_capability().getString()));
+                        applied = true;
+                    }
+                }
+            }
+        }
+    }
+
+    /** Whether libtorch at capability {@code name} (as {@code torch.backends.cpu.get_cpu_capability()}) fuses. */
+    public static boolean fuses(String name) {
+        return !"DEFAULT".equalsIgnoreCase(name.trim());
+    }
 
     /**
      * Runs the named variant of the loop (its full name, or the part before the first {@code +}: {@code avx2}) for
