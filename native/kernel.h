@@ -292,6 +292,7 @@ inline void range(const Work& w, int64_t begin, int64_t end) {
     const C omb2 = k.omb2, b2 = k.b2, eps = k.eps, wd = k.wd, wd_r = k.wd_r, decay = k.decay, bc1 = k.bc1,
             sqrt_bc2 = k.sqrt_bc2, rect = k.rect, lr = k.lr, lerp_coeff = k.lerp_coeff;
     const bool lerp_small = k.lerp_small;
+    const float* tab = w.tab;
     auto r = [](C x) { return Consts<Conv>::round(x); };
     for (int64_t i = begin; i < end; ++i) {
         C param = Conv::load(p[i]);
@@ -304,13 +305,26 @@ inline void range(const Work& w, int64_t begin, int64_t end) {
         const C ea = r(madd<Fma>(lerp_coeff, grad - m0, lerp_small ? m0 : grad));
         const C eas = reduced ? r(madd<Fma>(omb2 * grad, grad, r(Conv::load(v[i]) * b2)))
                               : madd<Fma>(omb2 * grad, grad, Conv::load(v[i]) * b2);
-        m[i] = Conv::store(ea);
-        v[i] = Conv::store(eas);
-        C update = r(r(ea / bc1) * lr);
-        if (Rectified) {
-            const C adaptive = r(r(C(1) / r(r(std::sqrt(eas)) + eps)) * sqrt_bc2);
-            update = r(r(update * adaptive) * rect);
+        const T ea_t = Conv::store(ea);
+        const T eas_t = Conv::store(eas);
+        m[i] = ea_t;
+        v[i] = eas_t;
+        C update;
+        C adaptive = C(0);
+        if constexpr (reduced) {
+            // With tables (w.tab), the two chains of one variable are looked up by the stored bits.
+            if (tab) {
+                update = tab[TAB_UPDATE * TAB_ENTRIES + ea_t];
+                if (Rectified) adaptive = tab[TAB_ADAPT * TAB_ENTRIES + eas_t];
+            } else {
+                update = r(r(ea / bc1) * lr);
+                if (Rectified) adaptive = r(r(C(1) / r(r(std::sqrt(eas)) + eps)) * sqrt_bc2);
+            }
+        } else {
+            update = r(r(ea / bc1) * lr);
+            if (Rectified) adaptive = r(r(C(1) / r(r(std::sqrt(eas)) + eps)) * sqrt_bc2);
         }
+        if (Rectified) update = r(r(update * adaptive) * rect);
         p[i] = Conv::store(param - update);
     }
 }

@@ -189,7 +189,6 @@ std::atomic<int64_t> tables_override{-1};
 
 // How many elements of one key make tables worth it for this dtype on this variant (INT64_MAX: never).
 int64_t tables_worth(int dtype, int isa) {
-    if (isa == ISA_PORTABLE) return INT64_MAX;  // its scalar loop computes
     const int64_t o = tables_override.load();
     if (o >= 0) return o;
     const int r = reduced(dtype);
@@ -468,7 +467,7 @@ std::string calibrate(int threads) {
         int best_isa_found = best_isa();
         for (int isa = best_isa() > ISA_PORTABLE ? ISA_AVX2 : ISA_PORTABLE; isa <= best_isa(); ++isa) {
             double ms[2] = {INFINITY, INFINITY};
-            for (int tables = 0; tables < (isa == ISA_PORTABLE ? 1 : 2); ++tables) {
+            for (int tables = 0; tables < 2; ++tables) {
                 const int64_t worth = tables ? 0 : INT64_MAX;
                 step_with(work, isa, worth, threads);
                 for (int rep = 0; rep < kReps; ++rep) {
