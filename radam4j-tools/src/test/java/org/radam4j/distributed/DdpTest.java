@@ -76,6 +76,18 @@ class DdpTest {
         run(2, "jit:" + dir);
     }
 
+    /** Ranks whose params differ in shape all fail when wrapping, with c10d's message naming the mismatch. */
+    @Test
+    void ranksWithDifferentParamsFailWhenWrapping() throws Exception {
+        List<Process> procs = Launch.start(2, DdpMismatchCheck.class.getName(), List.of(), Map.of(), true);
+        for (Process p : procs) {
+            assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS), "no rank hangs");
+        }
+        for (int r = 0; r < 2; r++) {
+            assertEquals(3, procs.get(r).exitValue(), "rank " + r + " failed with c10d's message (see its output)");
+        }
+    }
+
     private void run(int n, String model) throws Exception {
         String prefix = dir.resolve("ddp" + n).toString();
         List<Process> procs = Launch.start(n, DdpCheck.class.getName(), List.of(prefix, Integer.toString(STEPS),

@@ -82,7 +82,7 @@ final class Liveness implements AutoCloseable {
         }
     }
 
-    /** The ranks that stopped beating, in words; a few hundred ms. */
+    /** The ranks that stopped beating or fell behind, in words, or "" when none did; a few hundred ms. */
     String suspects() {
         if (size == 1) {
             return "";
@@ -114,7 +114,7 @@ final class Liveness implements AutoCloseable {
                 }
             }
             if (behind.isEmpty()) {
-                return "every rank is alive";
+                return "";
             }
             return names(behind) + (behind.size() == 1 ? " is" : " are") + " alive but has not started this collective (collectives "
                     + "started: " + counts + ", rank " + rank + ": " + mine + ")";
