@@ -44,6 +44,9 @@ public final class DistGroup implements AutoCloseable {
     private static final long COALESCED_BUCKET_BYTES = 25L << 20;
 
     private final Liveness liveness;
+    /** What holds native references to the process group (DDP's reducers): closed before the group. */
+    private final List<AutoCloseable> dependents = new ArrayList<>();
+    private boolean closed;
 
     private DistGroup(int rank, int size, TCPStore store, org.bytedeco.pytorch.Backend pg, boolean cuda, Duration timeout,
             String addr, int port) {
@@ -54,7 +57,9 @@ public final class DistGroup implements AutoCloseable {
         this.timeout = timeout;
         ProcessGroup.BackendType type = cuda ? ProcessGroup.BackendType.NCCL : ProcessGroup.BackendType.GLOO;
         this.processGroup = Handles.keep(new ProcessGroup(rank, size));
-        processGroup.setBackend(cuda ? torch.DeviceType.CUDA : torch.DeviceType.CPU, type, new BackendOptional(pg));
+        try (BackendOptional backend = new BackendOptional(pg)) {
+            processGroup.setBackend(cuda ? torch.DeviceType.CUDA : torch.DeviceType.CPU, type, backend);
+        }
         processGroup.setDefaultBackend(type);
         this.liveness = new Liveness(addr, port, rank, size, this::collectivesStarted);
     }
@@ -279,8 +284,36 @@ public final class DistGroup implements AutoCloseable {
         allreduceSum(List.of(torch.zeros(1)));
     }
 
+    /** {@code d} holds native references to this group's process group: {@link #close()} closes it first. */
+    synchronized void addDependent(AutoCloseable d) {
+        dependents.add(d);
+    }
+
+    synchronized void removeDependent(AutoCloseable d) {
+        dependents.remove(d);
+    }
+
+    /**
+     * Closes the group: first what was built on it and still open ({@link DistributedDataParallel}s), then the
+     * heartbeat, the process group, the backend and the store.
+     */
     @Override
     public void close() {
+        List<AutoCloseable> open;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            open = new ArrayList<>(dependents);
+        }
+        for (AutoCloseable d : open) {
+            try {
+                d.close();
+            } catch (Exception e) {
+                // closing the group goes on
+            }
+        }
         liveness.close();
         processGroup.close();
         pg.close();

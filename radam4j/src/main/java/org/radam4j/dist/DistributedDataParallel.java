@@ -161,6 +161,7 @@ public final class DistributedDataParallel implements AutoCloseable {
         } catch (RuntimeException e) {
             throw group.failure("DistributedDataParallel setup", e);
         }
+        group.addDependent(this);
     }
 
     private static List<Tensor> list(TensorVector v) {
@@ -342,11 +343,15 @@ public final class DistributedDataParallel implements AutoCloseable {
         }
     }
 
-    /** Removes the autograd hooks from the params and frees the reducer (the process group stays open). */
+    /**
+     * Removes the autograd hooks from the params and frees the reducer (the process group stays open; closing the
+     * group closes this first).
+     */
     @Override
     public void close() {
         if (!closed) {
             closed = true;
+            group.removeDependent(this);
             reducer.close();
             bufferVector.close();
         }

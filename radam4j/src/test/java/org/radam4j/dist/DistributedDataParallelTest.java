@@ -136,4 +136,17 @@ class DistributedDataParallelTest {
         assertThrows(IllegalArgumentException.class, () -> new DistributedDataParallel.Options().bucketCapMb(0));
         assertThrows(IllegalArgumentException.class, () -> new DistributedDataParallel.Options().bucketCapMb(Double.NaN));
     }
+
+    /** Closing the group closes a wrapper still open on it: its reducer holds the group's process group. */
+    @Test
+    void closingTheGroupClosesTheWrapperFirst() {
+        Tensor w = NativeScope.param(4);
+        DistributedDataParallel ddp = new DistributedDataParallel(group, List.of(w), List.of(), new DistributedDataParallel.Options());
+        ddp.backward(ddp.forward(() -> w.sum()));
+        group.close();
+        assertThrows(IllegalStateException.class, () -> ddp.forward(() -> w.sum()));
+        w.sum().backward();
+        assertArrayEquals(new float[] {2, 2, 2, 2}, values(w.grad()), "a plain backward after the group closed");
+        ddp.close();
+    }
 }
