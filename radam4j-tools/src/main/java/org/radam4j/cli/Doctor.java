@@ -88,6 +88,12 @@ final class Doctor {
         line("fused kernel", fused != null ? "not loaded: " + fused
                 : "variant " + FusedKernel.isa() + " (this CPU runs " + String.join(", ", FusedKernel.isas()) + ")");
         line("CPU", cpu());
+        if (loaded) {
+            String capability = torch.get_cpu_capability().getString();
+            line("libtorch CPU kernels", capability + (FusedKernel.fuses(capability)
+                    ? " (multiply-adds fused; the fused kernel does the same)"
+                    : " (multiply-adds not fused, as on a CPU without AVX2 and FMA; the fused kernel does the same)"));
+        }
         line("python with torch (interop tools)", python());
         if (problems.isEmpty()) {
             System.out.println("OK: nothing the chosen libtorch build needs is missing");
