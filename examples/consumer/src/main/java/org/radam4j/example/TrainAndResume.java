@@ -17,6 +17,9 @@ import org.bytedeco.pytorch.Tensor;
 import org.radam4j.Libtorch;
 import org.radam4j.RAdam;
 import org.radam4j.RAdamOptions;
+import org.radam4j.dist.DistGroup;
+import org.radam4j.dist.DistributedDataParallel;
+import org.radam4j.dist.ZeroRedundancyRAdam;
 import org.radam4j.io.TorchFiles;
 
 /**
@@ -57,7 +60,45 @@ public final class TrainAndResume {
             throw new AssertionError("the resumed run differs from the original one");
         }
         System.out.println(opt);
+        dataParallel(x, y);
         reportJars();
+    }
+
+    /**
+     * The same model through DistributedDataParallel and ZeroRedundancyRAdam on a group of one (c10d over Gloo on
+     * a free local port): from the module path, the gradients DDP leaves are the plain backward's, and the ZeRO
+     * step is a plain RAdam step.
+     */
+    private static void dataParallel(Tensor x, Tensor y) throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        try (PointerScope scope = new PointerScope();
+                DistGroup g = DistGroup.create("127.0.0.1", port, 0, 1, java.time.Duration.ofSeconds(30))) {
+            Tensor w = zeros(4, 1).requires_grad_(true);
+            Tensor plainW = zeros(4, 1).requires_grad_(true);
+            RAdamOptions options = RAdamOptions.builder().lr(0.05).build();
+            DistributedDataParallel ddp = new DistributedDataParallel(g, List.of(w), List.of(), new DistributedDataParallel.Options());
+            ZeroRedundancyRAdam zero = new ZeroRedundancyRAdam(g, List.of(w), options);
+            RAdam plain = new RAdam(List.of(plainW), options);
+            for (int i = 0; i < 5; i++) {
+                zero.zeroGrad();
+                plain.zeroGrad();
+                ddp.backward(mse_loss(ddp.forward(() -> matmul(x, w)), y));
+                mse_loss(matmul(x, plainW), y).backward();
+                if (!w.grad().equal(plainW.grad())) {
+                    throw new AssertionError("DDP's gradient differs from the plain backward's at step " + i);
+                }
+                zero.step();
+                plain.step();
+            }
+            if (!w.equal(plainW)) {
+                throw new AssertionError("ZeroRedundancyRAdam's params differ from RAdam's");
+            }
+            ddp.close();
+            System.out.println("data parallel (1 rank): DDP and ZeRO steps equal plain RAdam's");
+        }
     }
 
     private static double train(RAdam opt, Tensor w, Tensor b, Tensor x, Tensor y, int steps) {
