@@ -26,7 +26,11 @@ import org.radam4j.internal.LibtorchErrors;
  * A c10d process group over Gloo (CPU tensors; NCCL for CUDA tensors on request), set up as {@code torch.distributed.init_process_group("gloo")}
  * with {@code env://} does: rank 0 hosts a {@code TCPStore} at {@code MASTER_ADDR:MASTER_PORT}, every rank joins
  * it, and collectives time out after the configured timeout. A failed collective (a rank that died, a timeout)
- * arrives as an {@link IllegalStateException} naming this rank, without C++ frames.
+ * arrives as an {@link IllegalStateException} naming this rank and, where it can tell, the rank that stopped: with
+ * more than one rank, each rank beats a counter in the store every 100 ms from a daemon thread (its own store
+ * connection) and publishes how many collectives it has started. The same backend is also a c10d
+ * {@code ProcessGroup}, which {@link DistributedDataParallel}'s reducer and the coalesced broadcasts take;
+ * {@link #close()} frees everything in dependency order.
  */
 public final class DistGroup implements AutoCloseable {
 
