@@ -51,6 +51,8 @@ public final class DistGroup implements AutoCloseable {
     /** What holds native references to the process group (DDP's reducers): closed before the group. */
     private final List<AutoCloseable> dependents = new ArrayList<>();
     private boolean closed;
+    /** NCCL (collectives on CUDA tensors) rather than Gloo (CPU tensors). */
+    private final boolean cuda;
 
     private DistGroup(int rank, int size, TCPStore store, org.bytedeco.pytorch.Backend pg, boolean cuda, Duration timeout,
             String addr, int port) {
@@ -59,6 +61,7 @@ public final class DistGroup implements AutoCloseable {
         this.store = store;
         this.pg = pg;
         this.timeout = timeout;
+        this.cuda = cuda;
         ProcessGroup.BackendType type = cuda ? ProcessGroup.BackendType.NCCL : ProcessGroup.BackendType.GLOO;
         this.processGroup = Handles.keep(new ProcessGroup(rank, size));
         try (BackendOptional backend = new BackendOptional(pg)) {
@@ -206,7 +209,7 @@ public final class DistGroup implements AutoCloseable {
         }
     }
 
-    /** Sums each tensor in place over the ranks (contiguous CPU tensors). */
+    /** Sums each tensor in place over the ranks (contiguous tensors on the backend's device: CPU for Gloo, CUDA for NCCL). */
     public void allreduceSum(List<Tensor> tensors) {
         try (TensorVector v = new TensorVector(tensors.toArray(new Tensor[0])); AllreduceOptions o = new AllreduceOptions()) {
             await(pg.allreduce(v, o), "allreduce");
@@ -217,7 +220,7 @@ public final class DistGroup implements AutoCloseable {
         }
     }
 
-    /** Overwrites {@code t} on every rank with its value on {@code root} (a contiguous CPU tensor). */
+    /** Overwrites {@code t} on every rank with its value on {@code root} (a contiguous tensor on the backend's device). */
     public void broadcast(Tensor t, int root) {
         try (TensorVector v = new TensorVector(t); BroadcastOptions o = new BroadcastOptions()) {
             o.rootRank(root);
@@ -231,7 +234,7 @@ public final class DistGroup implements AutoCloseable {
 
     /**
      * Overwrites each of {@code tensors} with its value on its root: every broadcast is started, then all are
-     * waited for (contiguous CPU tensors).
+     * waited for (contiguous tensors on the backend's device).
      */
     public void broadcastAll(List<Tensor> tensors, List<Integer> roots) {
         List<Work> works = new ArrayList<>();
@@ -266,15 +269,20 @@ public final class DistGroup implements AutoCloseable {
         if (rank == root) {
             len.fill_(new org.bytedeco.pytorch.Scalar((long) bytes.length));
         }
-        broadcast(len, root);
-        int n = Math.toIntExact(len.item_long());
+        Tensor sentLen = forBackend(len);
+        broadcast(sentLen, root);
+        int n = Math.toIntExact(sentLen.item_long());
         Tensor buf = org.radam4j.internal.TensorBytes.allocate(torch.ScalarType.Byte, n);
         try (org.bytedeco.javacpp.BytePointer p = new org.bytedeco.javacpp.BytePointer(buf.data_ptr())) {
             p.capacity(n).limit(n);
             if (rank == root && n > 0) {
                 p.put(bytes, 0, n);
             }
-            broadcast(buf, root);
+            Tensor sent = forBackend(buf);
+            broadcast(sent, root);
+            if (sent != buf) {
+                buf.copy_(sent);
+            }
             byte[] out = new byte[n];
             if (n > 0) {
                 p.get(out);
@@ -285,7 +293,12 @@ public final class DistGroup implements AutoCloseable {
 
     /** Waits until every rank has called it. */
     public void barrier() {
-        allreduceSum(List.of(torch.zeros(1)));
+        allreduceSum(List.of(forBackend(torch.zeros(1))));
+    }
+
+    /** {@code cpu} as the backend takes it: itself for Gloo, a copy on the current CUDA device for NCCL. */
+    private Tensor forBackend(Tensor cpu) {
+        return cuda ? cpu.cuda() : cpu;
     }
 
     /** {@code d} holds native references to this group's process group: {@link #close()} closes it first. */
