@@ -30,12 +30,12 @@ import org.radam4j.dist.ZeroRedundancyRAdam;
  * {@code ZeroRedundancyOptimizer(RAdam)}) when a Python with torch is found. Both sides use cores / ranks
  * intra-op threads, 30 untimed steps first. R rounds (default 3), each radam4j then PyTorch, so that both sides see the same machine; each
  * figure is the median over the rounds of a rank's median step. Then two failures with a T s timeout (default 10): rank 1 killed, rank 1 stopped (SIGSTOP);
- * how long rank 0 takes to fail, and its message.
+ * how long rank 0 takes to fail, and its message ({@code --failures no} skips them).
  */
 final class DistBench {
 
     private static final String USAGE = "usage: scripts/radam4j dist-bench [--elements MILLIONS] [--steps S] [--rounds R] "
-            + "[--timeout-s T] [--python EXE|none]";
+            + "[--timeout-s T] [--python EXE|none] [--failures yes|no]";
 
     /** Untimed steps first, on both sides (every rank takes as many: each step is collectives). */
     static final int WARM_UP_STEPS = 30;
@@ -49,6 +49,7 @@ final class DistBench {
         int rounds = 3;
         int timeout = 10;
         String python = null;
+        boolean failures = true;
         for (int i = 0; i < args.size(); i += 2) {
             if (i + 1 >= args.size()) {
                 System.err.println(USAGE);
@@ -60,6 +61,7 @@ final class DistBench {
                 case "--rounds" -> rounds = Integer.parseInt(args.get(i + 1));
                 case "--timeout-s" -> timeout = Integer.parseInt(args.get(i + 1));
                 case "--python" -> python = args.get(i + 1);
+                case "--failures" -> failures = !args.get(i + 1).equals("no");
                 default -> {
                     System.err.println(USAGE);
                     return 2;
@@ -110,12 +112,16 @@ final class DistBench {
                 }
                 double o = median(ours[r][0]);
                 double t = median(theirs[r][0]);
-                System.out.println(String.format(Locale.ROOT, "%5d  %4d  %8.1f   %7.1f%%   %10.2f   %10.2f   %8.2fx   %s | %s", n, r,
-                        bytes[r] / 1e6, 100.0 * bytes[r] / whole, o, t, t / o, phases(ours[r]), phases(theirs[r])));
+                System.out.println(String.format(Locale.ROOT, "%5d  %4d  %8.1f   %7.1f%%   %10.2f   %10s   %9s   %s | %s", n, r,
+                        bytes[r] / 1e6, 100.0 * bytes[r] / whole, o, Double.isNaN(t) ? "-" : String.format(Locale.ROOT, "%.2f", t),
+                        Double.isNaN(t) ? "-" : String.format(Locale.ROOT, "%.2fx", t / o), phases(ours[r]),
+                        Double.isNaN(t) ? "-" : phases(theirs[r])));
             }
         }
-        fail(dir, timeout, "killed", Process::destroyForcibly);
-        fail(dir, timeout, "stopped (SIGSTOP)", p -> signal(p, "STOP"));
+        if (failures) {
+            fail(dir, timeout, "killed", Process::destroyForcibly);
+            fail(dir, timeout, "stopped (SIGSTOP)", p -> signal(p, "STOP"));
+        }
         return 0;
     }
 

@@ -81,7 +81,7 @@ public final class Main {
                   lr-parity OUT.json         replay learning-rate schedules recorded by scripts/record_lr_schedulers.py
                   launch --nproc N CLASS ARGS...
                                              run CLASS on N local ranks (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT)
-                  dist-bench [--elements M] [--steps S] [--rounds R] [--timeout-s T] [--python EXE|none]
+                  dist-bench [--elements M] [--steps S] [--rounds R] [--timeout-s T] [--python EXE|none] [--failures yes|no]
                                              DDP + ZeRO RAdam on 1, 2, 3 ranks beside PyTorch's; a killed, a stopped rank
                   checkpoint show FILE       what a .pt holds: keys, types, dtypes, shapes, sizes, shared storages
                   checkpoint copy IN OUT     load a .pt and save it again
