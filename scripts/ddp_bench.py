@@ -2,7 +2,7 @@
 """PyTorch's own data-parallel loop on the model `scripts/radam4j dist-bench` times, for a side-by-side figure.
 
 The model: 40 float32 params of ELEMENTS*(i%7+1)/160 elements (i = 0..39), loss = sum over i of (p_i * c_i).sum()
-with fixed random c_i. After 30 untimed steps, each step, timed per rank: forward and backward through DistributedDataParallel (Gloo,
+with fixed random c_i. After untimed steps (at least 30, and 2 s), each step, timed per rank: forward and backward through DistributedDataParallel (Gloo,
 gradient all-reduce overlapped with backward), ZeroRedundancyOptimizer(RAdam, parameters_as_bucket_view=True)
 step, zero_grad. Prints (and with --out writes) "STATE_BYTES STEP_MS FORWARD_MS BACKWARD_MS OPTIMIZER_MS" for this
 rank, medians (optimizer: step and zero_grad).
@@ -26,7 +26,8 @@ from torch.distributed.optim import ZeroRedundancyOptimizer
 from torch.nn.parallel import DistributedDataParallel
 
 
-WARM_UP = 30  # untimed steps first, as dist-bench's Java side takes
+WARM_UP = 30  # untimed steps first, at least this many and until WARM_UP_S have passed on rank 0, as dist-bench's
+WARM_UP_S = 2.0  # Java side takes
 
 
 class Sink(torch.nn.Module):
@@ -48,8 +49,7 @@ def run_rank(elements, steps, out):
     ddp = DistributedDataParallel(model)
     opt = ZeroRedundancyOptimizer(ddp.parameters(), optimizer_class=torch.optim.RAdam, parameters_as_bucket_view=True,
                                   lr=1e-3)
-    times = []
-    for _ in range(WARM_UP + steps):
+    def step():
         t0 = time.perf_counter()
         loss = ddp()
         t1 = time.perf_counter()
@@ -58,10 +58,22 @@ def run_rank(elements, steps, out):
         opt.step()
         opt.zero_grad(set_to_none=True)
         t3 = time.perf_counter()
-        times.append(((t3 - t0) * 1e3, (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3))
+        return (t3 - t0) * 1e3, (t1 - t0) * 1e3, (t2 - t1) * 1e3, (t3 - t2) * 1e3
+
+    warm_until = time.perf_counter() + WARM_UP_S
+    warmed = 0
+    while True:
+        step()
+        warmed += 1
+        if warmed >= WARM_UP:
+            more = torch.tensor([1.0 if dist.get_rank() == 0 and time.perf_counter() < warm_until else 0.0])
+            dist.broadcast(more, 0)
+            if more.item() == 0:
+                break
+    times = [step() for _ in range(steps)]
     state = sum(t.numel() * t.element_size() for s in opt.optim.state.values() for t in s.values()
                 if isinstance(t, torch.Tensor))
-    line = "%d " % state + " ".join("%.3f" % statistics.median(t[k] for t in times[WARM_UP:]) for k in range(4))
+    line = "%d " % state + " ".join("%.3f" % statistics.median(t[k] for t in times) for k in range(4))
     if out:
         with open(out, "w") as f:
             f.write(line)

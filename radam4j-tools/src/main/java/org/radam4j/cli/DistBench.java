@@ -28,7 +28,7 @@ import org.radam4j.dist.ZeroRedundancyRAdam;
  * {@link DistributedDataParallel}, the {@link ZeroRedundancyRAdam} step (fused, params as bucket views),
  * zero_grad. Beside it, the same loop in PyTorch ({@code scripts/ddp_bench.py}: its DDP and
  * {@code ZeroRedundancyOptimizer(RAdam)}) when a Python with torch is found. Both sides use cores / ranks
- * intra-op threads, 30 untimed steps first. R rounds (default 3), each radam4j then PyTorch, so that both sides see the same machine; each
+ * intra-op threads, untimed steps first (at least 30 and 2 s). R rounds (default 3), each radam4j then PyTorch, so that both sides see the same machine; each
  * figure is the median over the rounds of a rank's median step. Then two failures with a T s timeout (default 10): rank 1 killed, rank 1 stopped (SIGSTOP);
  * how long rank 0 takes to fail, and its message ({@code --failures no} skips them).
  */
@@ -37,8 +37,12 @@ final class DistBench {
     private static final String USAGE = "usage: scripts/radam4j dist-bench [--elements MILLIONS] [--steps S] [--rounds R] "
             + "[--timeout-s T] [--python EXE|none] [--failures yes|no]";
 
-    /** Untimed steps first, on both sides (every rank takes as many: each step is collectives). */
+    /**
+     * Untimed steps first, on both sides: at least this many, and until 2 s have passed on rank 0 (which tells
+     * the others, so that every rank takes as many: each step is collectives).
+     */
     static final int WARM_UP_STEPS = 30;
+    static final long WARM_UP_NS = 2_000_000_000L;
 
     private DistBench() {
     }
@@ -226,8 +230,7 @@ final class DistBench {
             DistributedDataParallel ddp = new DistributedDataParallel(g, params, List.of(), new DistributedDataParallel.Options());
             ZeroRedundancyRAdam opt = new ZeroRedundancyRAdam(g, RAdamOptions.builder().lr(1e-3).fused(true).build(),
                     List.of(ParamGroupSpec.of(params)), true);
-            double[][] ms = new double[4][steps];
-            for (int s = -WARM_UP_STEPS; s < steps; s++) {
+            java.util.function.Supplier<double[]> step = () -> {
                 try (PointerScope stepScope = new PointerScope()) {
                     long t0 = System.nanoTime();
                     Tensor loss = ddp.forward(() -> {
@@ -252,12 +255,28 @@ final class DistBench {
                     opt.step();
                     opt.zeroGrad();
                     long t3 = System.nanoTime();
-                    if (s >= 0) {
-                        ms[0][s] = (t3 - t0) / 1e6;
-                        ms[1][s] = (t1 - t0) / 1e6;
-                        ms[2][s] = (t2 - t1) / 1e6;
-                        ms[3][s] = (t3 - t2) / 1e6;
+                    return new double[] {(t3 - t0) / 1e6, (t1 - t0) / 1e6, (t2 - t1) / 1e6, (t3 - t2) / 1e6};
+                }
+            };
+            long warmUntil = System.nanoTime() + WARM_UP_NS;
+            for (int w = 1;; w++) {
+                step.get();
+                if (w >= WARM_UP_STEPS) {
+                    Tensor more = torch.zeros(1);
+                    if (g.rank() == 0 && System.nanoTime() < warmUntil) {
+                        more.fill_(new org.bytedeco.pytorch.Scalar(1.0));
                     }
+                    g.broadcast(more, 0);
+                    if (more.item_double() == 0) {
+                        break;
+                    }
+                }
+            }
+            double[][] ms = new double[4][steps];
+            for (int s = 0; s < steps; s++) {
+                double[] t = step.get();
+                for (int k = 0; k < 4; k++) {
+                    ms[k][s] = t[k];
                 }
             }
             Files.writeString(dir.resolve(g.size() + "-" + g.rank() + ".txt"), String.format(Locale.ROOT, "%d %.3f %.3f %.3f %.3f",
