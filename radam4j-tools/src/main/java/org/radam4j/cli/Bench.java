@@ -151,7 +151,8 @@ final class Bench {
         System.out.println(String.format(Locale.ROOT, "radam4j bench: %d threads, median of at least %d steps and 1 s, after at least 3 warm-up steps and 2 s; "
                 + "fused kernel: %s (%s)", torch.get_num_threads(), steps, Benchmarks.fusedInstructionSet(),
                 Benchmarks.fusedPlans(threads)));
-        System.out.println("cpu: " + Benchmarks.cpuId() + "; flags " + String.join(" ", cpuFlags()));
+        System.out.println("cpu: " + Benchmarks.cpuId() + "; flags " + String.join(" ", cpuFlags()) + "; libtorch kernels "
+                + torch.get_cpu_capability().getString());
         System.out.println(String.format(Locale.ROOT, "memory bandwidth (read 4 x 128 MB, write 3 back, no arithmetic): "
                 + "%.1f GB/s", bandwidth));
         System.out.println(String.format(Locale.ROOT, "%-12s %-9s %-14s %11s %9s %9s", "params", "dtype", "impl", "ms/step",
@@ -203,6 +204,7 @@ final class Bench {
             doc.put("bandwidth_gbps", bandwidth);
             doc.put("fused_isa", Benchmarks.fusedInstructionSet());
             doc.put("fused_plans", Benchmarks.fusedPlans(threads));
+            doc.put("libtorch_capability", torch.get_cpu_capability().getString());
             doc.put("cpu", Benchmarks.cpuId());
             doc.put("cpu_flags", cpuFlags());
             doc.put("rows", out);
