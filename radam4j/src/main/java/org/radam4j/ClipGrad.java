@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Device;
 import org.bytedeco.pytorch.IValue;
 import org.bytedeco.pytorch.Scalar;
 import org.bytedeco.pytorch.ScalarOptional;
@@ -65,6 +66,12 @@ public final class ClipGrad {
         return total;
     }
 
+    /** {@code clip_grad_norm_(param, ...)} on one tensor, as PyTorch accepts one in place of an iterable. */
+    public static Tensor clipGradNorm(Tensor param, double maxNorm, double normType, boolean errorIfNonfinite,
+            Boolean foreach) {
+        return clipGradNorm(List.of(param), maxNorm, normType, errorIfNonfinite, foreach);
+    }
+
     /** {@link #clipGradNorm} with PyTorch's defaults: the 2-norm, no error on a non-finite norm, foreach chosen. */
     public static Tensor clipGradNorm(Iterable<? extends Tensor> params, double maxNorm) {
         return clipGradNorm(params, maxNorm, 2.0, false, null);
@@ -92,7 +99,12 @@ public final class ClipGrad {
                     }
                 }
             }
-            Tensor stacked = torch.stack(new TensorArrayRef(new TensorVector(norms.toArray(Tensor[]::new))), 0);
+            Device first = tensors.get(0).device();
+            Tensor[] onFirst = new Tensor[norms.size()];
+            for (int i = 0; i < onFirst.length; i++) {
+                onFirst[i] = norms.get(i).to(first, Dtypes.of(norms.get(i)));
+            }
+            Tensor stacked = torch.stack(new TensorArrayRef(new TensorVector(onFirst)), 0);
             total = torch.linalg_vector_norm(stacked, ord, new long[0], false, new ScalarTypeOptional());
             if (errorIfNonfinite && torch.logical_or(total.isnan(), total.isinf()).item_bool()) {
                 throw new IllegalStateException("The total norm of order " + org.radam4j.internal.PyRepr.of(normType)
@@ -103,6 +115,11 @@ public final class ClipGrad {
         } catch (RuntimeException e) {
             throw LibtorchErrors.translate(e);
         }
+    }
+
+    /** {@code get_total_norm(tensor, ...)} on one tensor. */
+    public static Tensor getTotalNorm(Tensor tensor, double normType, boolean errorIfNonfinite, Boolean foreach) {
+        return getTotalNorm(List.of(tensor), normType, errorIfNonfinite, foreach);
     }
 
     /** {@code t}, kept past the enclosing scope's close: the caller owns it and frees it with {@code close()}. */
@@ -137,6 +154,16 @@ public final class ClipGrad {
         } catch (RuntimeException e) {
             throw LibtorchErrors.translate(e);
         }
+    }
+
+    /** {@code clip_grads_with_norm_(param, ...)} on one tensor. */
+    public static void clipGradsWithNorm(Tensor param, double maxNorm, Tensor totalNorm, Boolean foreach) {
+        clipGradsWithNorm(List.of(param), maxNorm, totalNorm, foreach);
+    }
+
+    /** {@code clip_grad_value_(param, ...)} on one tensor. */
+    public static void clipGradValue(Tensor param, double clipValue, Boolean foreach) {
+        clipGradValue(List.of(param), clipValue, foreach);
     }
 
     /** {@code clip_grad_value_(parameters, clip_value, foreach)}: each gradient clamped to {@code [-v, v]} in place. */

@@ -54,6 +54,8 @@ public final class GradScaler {
 
     private static final ForeachOps.Op UPDATE_SCALE = ForeachOps.op("aten::_amp_update_scale_", "");
 
+    private static final java.util.logging.Logger LOG = java.util.logging.Logger.getLogger(GradScaler.class.getName());
+
     private final String device;
     private final boolean enabled;
     private double initScale;
@@ -65,19 +67,29 @@ public final class GradScaler {
     private Tensor growthTracker;
     private Map<RAdam, OptimizerState> states = new IdentityHashMap<>();
 
+    /** {@code GradScaler()}: PyTorch's default device, {@code "cuda"} (disabled where CUDA is not available). */
+    public GradScaler() {
+        this("cuda");
+    }
+
     /** {@code GradScaler(device)} with PyTorch's defaults: 2^16, growth 2.0, backoff 0.5, interval 2000, enabled. */
     public GradScaler(String device) {
         this(device, 65536.0, 2.0, 0.5, 2000, true);
     }
 
     /**
-     * {@code GradScaler(device, init_scale, growth_factor, backoff_factor, growth_interval, enabled)}.
+     * {@code GradScaler(device, init_scale, growth_factor, backoff_factor, growth_interval, enabled)}. As PyTorch, a
+     * {@code "cuda"} scaler where CUDA is not available logs PyTorch's warning and is disabled.
      *
      * @throws IllegalStateException {@code The growth factor must be > 1.0.} / {@code The backoff factor must be < 1.0.}
      */
     public GradScaler(String device, double initScale, double growthFactor, double backoffFactor, long growthInterval,
             boolean enabled) {
         this.device = device;
+        if (enabled && device.equals("cuda") && !torch.cuda_is_available()) {
+            LOG.warning("torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling.");
+            enabled = false;
+        }
         this.enabled = enabled;
         if (enabled) {
             if (!(growthFactor > 1.0)) {
@@ -321,6 +333,44 @@ public final class GradScaler {
             return 1.0;
         }
         return scale == null ? initScale : scale.item_double();
+    }
+
+    /** {@code get_growth_factor()}. */
+    public double getGrowthFactor() {
+        return growthFactor;
+    }
+
+    /** {@code set_growth_factor(new_factor)}: used from the next {@link #update()} on (not checked, as PyTorch). */
+    public void setGrowthFactor(double newFactor) {
+        growthFactor = newFactor;
+    }
+
+    /** {@code get_backoff_factor()}. */
+    public double getBackoffFactor() {
+        return backoffFactor;
+    }
+
+    /** {@code set_backoff_factor(new_factor)}: used from the next {@link #update()} on (not checked, as PyTorch). */
+    public void setBackoffFactor(double newFactor) {
+        backoffFactor = newFactor;
+    }
+
+    /** {@code get_growth_interval()}. */
+    public long getGrowthInterval() {
+        return growthInterval;
+    }
+
+    /** {@code set_growth_interval(new_interval)}: used from the next {@link #update()} on (not checked, as PyTorch). */
+    public void setGrowthInterval(long newInterval) {
+        growthInterval = newInterval;
+    }
+
+    /**
+     * PyTorch's {@code _get_growth_tracker()}: the clean steps counted towards the next growth (the loaded or initial
+     * count before the first {@link #scale}); 0 when disabled.
+     */
+    public long getGrowthTracker() {
+        return enabled ? growthTrackerValue() : 0;
     }
 
     /** Whether the scaler scales (PyTorch's {@code is_enabled()}). */

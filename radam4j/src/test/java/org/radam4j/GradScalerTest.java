@@ -190,6 +190,61 @@ class GradScalerTest {
                 assertThrows(IllegalStateException.class, () -> b.loadStateDict(Map.of())).getMessage());
     }
 
+    /** PyTorch's {@code test_grad_scaling_state_dict}, ported: with the scale made lazily or not. */
+    @Test
+    void aLoadedStateDictSetsEveryFactorAndTheTracker() {
+        for (boolean lazyInitScale : new boolean[] {true, false}) {
+            GradScaler s0 = new GradScaler("cpu", 3.0, 4.0, 0.5, 2, true);
+            GradScaler s1 = new GradScaler("cpu", 6.0, 7.0, 0.8, 1, true);
+            if (lazyInitScale) {
+                s1.scale(torch.full(new long[] {1}, new Scalar(4.0)));
+            }
+            s1.loadStateDict(s0.stateDict());
+            assertEquals(3.0, s1.getScale());
+            assertEquals(4.0, s1.getGrowthFactor());
+            assertEquals(0.5, s1.getBackoffFactor());
+            assertEquals(2L, s1.getGrowthInterval());
+            assertEquals(0L, s1.getGrowthTracker());
+        }
+    }
+
+    @Test
+    void theFactorsCanBeSetBetweenUpdates() {
+        List<Tensor> ps = params();
+        RAdam opt = optimizer(ps, RAdamOptions.builder());
+        GradScaler scaler = new GradScaler("cpu", 8.0, 2.0, 0.5, 100, true);
+        scaler.scale(torch.ones(1));
+        setGrads(ps, 0, scaler.getScale());
+        scaler.step(opt);
+        scaler.update();
+        assertEquals(1L, scaler.getGrowthTracker());
+        scaler.setGrowthInterval(2);
+        scaler.setGrowthFactor(3.0);
+        setGrads(ps, 1, scaler.getScale());
+        scaler.step(opt);
+        scaler.update();
+        assertEquals(24.0, scaler.getScale(), "the second clean step reaches the new interval; grows by the new factor");
+        assertEquals(0L, scaler.getGrowthTracker());
+        scaler.setBackoffFactor(0.25);
+        setGrads(ps, 2, scaler.getScale());
+        ps.get(1).grad().get(0).get(0).fill_(new Scalar(Double.NaN));
+        scaler.step(opt);
+        scaler.update();
+        assertEquals(6.0, scaler.getScale());
+        assertEquals(List.of(6.0, 3.0, 0.25, 2L, 0L), new ArrayList<>(scaler.stateDict().values()));
+    }
+
+    @Test
+    void aCudaScalerWithoutCudaIsDisabledAsInPyTorch() {
+        org.junit.jupiter.api.Assumptions.assumeFalse(torch.cuda_is_available(), "CUDA is available here");
+        GradScaler scaler = new GradScaler();
+        assertTrue(!scaler.isEnabled());
+        Tensor loss = torch.ones(1);
+        assertSame(loss, scaler.scale(loss));
+        assertEquals(1.0, scaler.getScale());
+        assertTrue(new GradScaler("cpu").isEnabled());
+    }
+
     /**
      * On a fused RAdam the kernel unscales as it reads: the same bits as unscaling with libtorch's op and then
      * stepping, for every dtype the kernel takes and a scale whose inverse is not exact (3); the gradients it read
