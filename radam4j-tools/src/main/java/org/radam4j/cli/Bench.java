@@ -72,6 +72,12 @@ final class Bench {
      * inf and unscales inside the kernel.
      */
     static final List<String> SCALED_IMPLS = List.of("forloop_scaled", "foreach_scaled", "fused_scaled");
+    /**
+     * The inf/NaN scan of {@code fused_scaled} alone (it reads every gradient once before the kernel runs); its GB/s
+     * count the gradient bytes only. With {@code fused} in the same run, the line after gives the scaled step's
+     * floor on this machine: fused plus the scan.
+     */
+    static final String CHECK = "fused_check";
 
     private Bench() {
     }
@@ -130,13 +136,13 @@ final class Bench {
             impls.add(PEER);
         }
         for (String impl : impls) {
-            if (!IMPLS.contains(impl) && !SCALED_IMPLS.contains(impl) && !impl.equals(PEER)) {
+            if (!IMPLS.contains(impl) && !SCALED_IMPLS.contains(impl) && !impl.equals(PEER) && !impl.equals(CHECK)) {
                 System.err.println("radam4j bench: unknown impl " + impl + " (" + String.join(", ", IMPLS) + ", "
-                        + String.join(", ", SCALED_IMPLS) + ")");
+                        + String.join(", ", SCALED_IMPLS) + ", " + CHECK + ")");
                 return 2;
             }
         }
-        if ((impls.contains("fused") || impls.contains("fused_scaled") || impls.contains(PEER))
+        if ((impls.contains("fused") || impls.contains("fused_scaled") || impls.contains(PEER) || impls.contains(CHECK))
                 && Benchmarks.fusedUnavailableReason() != null) {
             System.err.println("radam4j bench: " + Benchmarks.fusedUnavailableReason());
             return 1;
@@ -166,7 +172,8 @@ final class Bench {
                 }
                 double ms = measure(shape, impl, steps, threads);
                 medians.put(impl, ms);
-                double gbps = shape.bytesPerStep() / (ms / 1e3) / 1e9;
+                double bytes = impl.equals(CHECK) ? shape.bytesPerStep() / 7 : shape.bytesPerStep();
+                double gbps = bytes / (ms / 1e3) / 1e9;
                 System.out.println(String.format(Locale.ROOT, "%-12s %-9s %-14s %11.3f %9.2f %8.0f%%", shape.label(),
                         Dtypes.name(shape.dtype()), impl, ms, gbps, 100 * gbps / bandwidth));
                 Map<String, Object> row = new LinkedHashMap<>();
@@ -181,13 +188,19 @@ final class Bench {
             if (scaled != null && medians.size() > 1) {
                 StringBuilder ratios = new StringBuilder("  fused_scaled takes");
                 for (Map.Entry<String, Double> e : medians.entrySet()) {
-                    if (!e.getKey().equals("fused_scaled")) {
+                    if (!e.getKey().equals("fused_scaled") && !e.getKey().equals(CHECK)) {
                         ratios.append(String.format(Locale.ROOT, " %.2fx the time of %s,", scaled / e.getValue(), e.getKey()));
                     }
                 }
                 System.out.println(ratios.substring(0, ratios.length() - 1));
             }
             Double fused = medians.get("fused");
+            Double check = medians.get(CHECK);
+            if (fused != null && check != null) {
+                System.out.println(String.format(Locale.ROOT, "  scaled step's floor here: fused + the scan = %.3f ms, %.2fx "
+                        + "the time of fused", fused + check, (fused + check) / fused));
+                medians.remove(CHECK);
+            }
             if (fused != null && medians.size() > 1) {
                 StringBuilder ratios = new StringBuilder("  fused is");
                 for (Map.Entry<String, Double> e : medians.entrySet()) {
@@ -243,6 +256,8 @@ final class Bench {
             Runnable step;
             if (impl.equals(PEER)) {
                 step = Benchmarks.peerStep(params, threads);
+            } else if (impl.equals(CHECK)) {
+                step = Benchmarks.nonFiniteCheck(params, threads);
             } else if (impl.equals("libtorch_adam")) {
                 try (AdamOptions o = new AdamOptions(1e-3)) {
                     o.weight_decay().put(1e-2);

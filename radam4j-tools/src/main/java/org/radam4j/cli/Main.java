@@ -64,7 +64,8 @@ public final class Main {
                   demo --amp                 the same under autocast: float32, bfloat16, float16 with GradScaler and clipping
                   bench [--json FILE] [--rows 200x4096,...|--model bert-base|resnet50|gpt2] [--impl forloop,foreach,fused,libtorch_adam] [--peer] [--steps N] [--threads T] [--isa portable|avx2+fma+f16c|avx512|avx512+fp16]
                                              median step time per path (also forloop_scaled, foreach_scaled,
-                                             fused_scaled: GradScaler steps), effective GB/s and ratios; --model: a
+                                             fused_scaled: GradScaler steps; fused_check: their inf/NaN scan
+                                             alone), effective GB/s and ratios; --model: a
                                              real model's parameter list in float32 and bfloat16; --peer: DeepSpeed's
                                              way (float math, one rounding per store) beside, float32 and bfloat16
                   soak [--steps N] [--impl forloop,foreach,fused] [--zero-grad none|zero]

@@ -37,6 +37,22 @@ class BenchTest {
     }
 
     @Test
+    void theScanRowCountsGradientBytesAndAFiniteGradientPasses(@TempDir Path dir) throws Exception {
+        File json = dir.resolve("c.json").toFile();
+        int threads = torch.get_num_threads();
+        try {
+            assertEquals(0, Bench.run(List.of("--rows", "3x100000", "--impl", "fused,fused_check", "--steps", "10",
+                    "--json", json.toString())));
+        } finally {
+            torch.set_num_threads(threads);
+        }
+        com.fasterxml.jackson.databind.JsonNode rows = new com.fasterxml.jackson.databind.ObjectMapper().readTree(json).get("rows");
+        assertEquals("fused_check", rows.get(1).get("impl").asText());
+        double scan = rows.get(1).get("median_ms").asDouble();
+        assertEquals(3 * 100000 * 4 / (scan / 1e3) / 1e9, rows.get(1).get("gbps").asDouble(), 1e-6);
+    }
+
+    @Test
     void anUnknownModelIsAUsageError() throws Exception {
         assertEquals(2, Bench.run(List.of("--model", "llama")));
     }

@@ -117,6 +117,32 @@ public final class Benchmarks {
         };
     }
 
+    /**
+     * {@code bench --impl fused_check}: the inf/NaN scan a GradScaler step on a fused RAdam makes before the kernel
+     * runs ({@link FusedKernel#nonFinite}: reads every gradient once, writes nothing), over these params' contiguous
+     * gradients of one dtype.
+     */
+    public static Runnable nonFiniteCheck(List<Tensor> params, int threads) {
+        requireKernel();
+        int n = params.size();
+        long[] g = new long[n];
+        long[] numels = new long[n];
+        for (int i = 0; i < n; i++) {
+            Tensor grad = params.get(i).grad();
+            if (!grad.defined() || !grad.is_contiguous() || !grad.is_cpu()) {
+                throw new IllegalArgumentException("bench fused_check: contiguous CPU gradients only");
+            }
+            g[i] = grad.data_ptr().address();
+            numels[i] = grad.numel();
+        }
+        int dtype = FusedKernel.dtypeCode(Dtypes.of(params.get(0)));
+        return () -> {
+            if (FusedKernel.nonFinite(dtype, g, numels, threads)) {
+                throw new IllegalStateException("bench fused_check: a gradient is not finite");
+            }
+        };
+    }
+
     private static void requireKernel() {
         if (FusedKernel.unavailableReason() != null) {
             throw new IllegalStateException(FusedKernel.unavailableReason());
