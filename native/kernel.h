@@ -338,10 +338,25 @@ inline void by_rect(const Work& w, int64_t b, int64_t e) {
     }
 }
 
+// Whether rounding param * decay to bfloat16 / float16 gives param back for every param: when the factor is within
+// 2^-10 (bfloat16) or 2^-13 (float16) below 1, param * decay moves a value by less than a quarter of its spacing to the
+// next value below (half of it at a power of two, and below the smallest normal the spacing is fixed), so the decoupled
+// decay's op changes no bit and is left out. (The usual case: lr * weight_decay is about 1e-5.)
+template <typename Conv>
+inline bool decay_keeps_param(double decay_factor) {
+    if constexpr (!Conv::reduced) {
+        return false;
+    } else {
+        const float d = static_cast<float>(decay_factor);
+        const float limit = std::is_same<Conv, BF16>::value ? 0x1p-10f : 0x1p-13f;
+        return d <= 1.0f && 1.0f - d <= limit;
+    }
+}
+
 template <typename Simd, typename Conv, bool Fma, bool Scaled>
 inline void by_decay(const Work& w, int64_t b, int64_t e) {
     const GroupScalars& gs = *w.gs;
-    const bool dec = gs.weight_decay != 0 && gs.decoupled != 0;
+    const bool dec = gs.weight_decay != 0 && gs.decoupled != 0 && !decay_keeps_param<Conv>(gs.decay_factor);
     const bool l2 = gs.weight_decay != 0 && gs.decoupled == 0;
     if (gs.maximize) {
         if (dec) by_rect<Simd, Conv, Fma, Scaled, true, true, false>(w, b, e);
