@@ -28,11 +28,14 @@ import org.radam4j.RAdamOptions;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
- * {@code scripts/radam4j bench [--json FILE] [--steps N] [--threads T] [--rows SPEC,...] [--impl LIST] [--isa NAME]}: the
+ * {@code scripts/radam4j bench [--json FILE] [--steps N] [--threads T] [--rows SPEC,...] [--impl LIST] [--isa NAME]
+ * [--rounds R]}: the
  * median step time of RAdam's for-loop, foreach and fused paths and of libtorch's own C++ {@code Adam} (an
  * unfused C++ optimizer doing similar work) on the same params and gradients, with the effective bandwidth at
  * 28 bytes per float32 element (read param, grad, exp_avg, exp_avg_sq; write three), a memory-bandwidth probe
- * and the ratios, all measured in one run.
+ * and the ratios, all measured in one run. With {@code --rounds R} each row runs R rounds of the probe and every impl
+ * in turn, and reports medians over the rounds (ratios and shares of the probe taken round by round), so that a
+ * shared machine's swings in bandwidth fall on every impl alike.
  */
 final class Bench {
 
@@ -90,6 +93,7 @@ final class Bench {
         List<String> impls = IMPLS;
         String isa = null;
         String model = null;
+        int rounds = 1;
         boolean peer = false;
         for (int i = 0; i < args.size(); i++) {
             String a = args.get(i);
@@ -110,6 +114,7 @@ final class Bench {
                 case "--impl" -> impls = Arrays.asList(v.split(","));
                 case "--isa" -> isa = v;
                 case "--model" -> model = v;
+                case "--rounds" -> rounds = Integer.parseInt(v);
                 default -> {
                     System.err.println("radam4j bench: unknown option " + a);
                     return 2;
@@ -118,6 +123,10 @@ final class Bench {
         }
         if (steps < 10) {
             System.err.println("radam4j bench: --steps must be at least 10");
+            return 2;
+        }
+        if (rounds < 1) {
+            System.err.println("radam4j bench: --rounds must be at least 1");
             return 2;
         }
         List<Shape> shapes = new ArrayList<>();
@@ -157,6 +166,10 @@ final class Bench {
         System.out.println(String.format(Locale.ROOT, "radam4j bench: %d threads, median of at least %d steps and 1 s, after at least 3 warm-up steps and 2 s; "
                 + "fused kernel: %s (%s)", torch.get_num_threads(), steps, Benchmarks.fusedInstructionSet(),
                 Benchmarks.fusedPlans(threads)));
+        if (rounds > 1) {
+            System.out.println(String.format(Locale.ROOT, "%d rounds per row, each the probe then every impl in turn; a row's "
+                    + "figures and ratios are medians over its rounds, its share of bw against each round's own probe", rounds));
+        }
         System.out.println("cpu: " + Benchmarks.cpuId() + "; flags " + String.join(" ", cpuFlags()) + "; libtorch kernels "
                 + torch.get_cpu_capability().getString());
         System.out.println(String.format(Locale.ROOT, "memory bandwidth (read 4 x 128 MB, write 3 back, no arithmetic): "
@@ -165,55 +178,59 @@ final class Bench {
                 "GB/s", "of bw"));
         List<Map<String, Object>> out = new ArrayList<>();
         for (Shape shape : shapes) {
-            Map<String, Double> medians = new LinkedHashMap<>();
+            List<String> rowImpls = new ArrayList<>();
             for (String impl : impls) {
-                if (impl.equals(PEER) && shape.dtype() != ScalarType.Float && shape.dtype() != ScalarType.BFloat16) {
-                    continue;
+                if (!impl.equals(PEER) || shape.dtype() == ScalarType.Float || shape.dtype() == ScalarType.BFloat16) {
+                    rowImpls.add(impl);
                 }
-                double ms = measure(shape, impl, steps, threads);
+            }
+            Map<String, Double> medians = new LinkedHashMap<>();
+            Map<String, Double> shares = new LinkedHashMap<>();
+            Map<String, List<Double>> perRound = measureRow(shape, rowImpls, steps, threads, rounds, bandwidth, shares);
+            for (String impl : rowImpls) {
+                double ms = median(perRound.get(impl));
                 medians.put(impl, ms);
-                double bytes = impl.equals(CHECK) ? shape.bytesPerStep() / 7 : shape.bytesPerStep();
-                double gbps = bytes / (ms / 1e3) / 1e9;
+                double gbps = bytesOf(shape, impl) / (ms / 1e3) / 1e9;
                 System.out.println(String.format(Locale.ROOT, "%-12s %-9s %-14s %11.3f %9.2f %8.0f%%", shape.label(),
-                        Dtypes.name(shape.dtype()), impl, ms, gbps, 100 * gbps / bandwidth));
+                        Dtypes.name(shape.dtype()), impl, ms, gbps, 100 * shares.get(impl)));
                 Map<String, Object> row = new LinkedHashMap<>();
                 row.put("params", shape.label());
                 row.put("dtype", Dtypes.name(shape.dtype()));
                 row.put("impl", impl);
                 row.put("median_ms", ms);
                 row.put("gbps", gbps);
+                row.put("of_bandwidth", shares.get(impl));
+                row.put("round_ms", perRound.get(impl));
                 out.add(row);
             }
-            Double scaled = medians.get("fused_scaled");
-            if (scaled != null && medians.size() > 1) {
-                StringBuilder ratios = new StringBuilder("  fused_scaled takes");
-                for (Map.Entry<String, Double> e : medians.entrySet()) {
-                    if (!e.getKey().equals("fused_scaled") && !e.getKey().equals(CHECK)) {
-                        ratios.append(String.format(Locale.ROOT, " %.2fx the time of %s,", scaled / e.getValue(), e.getKey()));
+            Map<String, Double> ratio = ratios(perRound);
+            if (medians.containsKey("fused_scaled") && medians.size() > 1) {
+                StringBuilder line = new StringBuilder("  fused_scaled takes");
+                for (String impl : medians.keySet()) {
+                    if (!impl.equals("fused_scaled") && !impl.equals(CHECK)) {
+                        line.append(String.format(Locale.ROOT, " %.2fx the time of %s,", ratio.get("fused_scaled/" + impl), impl));
                     }
                 }
-                System.out.println(ratios.substring(0, ratios.length() - 1));
+                System.out.println(line.substring(0, line.length() - 1));
             }
-            Double fused = medians.get("fused");
-            Double check = medians.get(CHECK);
-            if (fused != null && check != null) {
+            if (medians.containsKey("fused") && medians.containsKey(CHECK)) {
                 System.out.println(String.format(Locale.ROOT, "  scaled step's floor here: fused + the scan = %.3f ms, %.2fx "
-                        + "the time of fused", fused + check, (fused + check) / fused));
-                medians.remove(CHECK);
+                        + "the time of fused", medians.get("fused") + medians.get(CHECK), ratio.get("floor")));
             }
-            if (fused != null && medians.size() > 1) {
-                StringBuilder ratios = new StringBuilder("  fused is");
-                for (Map.Entry<String, Double> e : medians.entrySet()) {
-                    if (!e.getKey().equals("fused")) {
-                        ratios.append(String.format(Locale.ROOT, " %.1fx %s,", e.getValue() / fused, e.getKey()));
+            if (medians.containsKey("fused") && medians.size() > (medians.containsKey(CHECK) ? 2 : 1)) {
+                StringBuilder line = new StringBuilder("  fused is");
+                for (String impl : medians.keySet()) {
+                    if (!impl.equals("fused") && !impl.equals(CHECK)) {
+                        line.append(String.format(Locale.ROOT, " %.1fx %s,", ratio.get(impl + "/fused"), impl));
                     }
                 }
-                System.out.println(ratios.substring(0, ratios.length() - 1) + " (times faster)");
+                System.out.println(line.substring(0, line.length() - 1) + " (times faster)");
             }
         }
         if (json != null) {
             Map<String, Object> doc = new LinkedHashMap<>();
             doc.put("threads", threads);
+            doc.put("rounds", rounds);
             doc.put("bandwidth_gbps", bandwidth);
             doc.put("fused_isa", Benchmarks.fusedInstructionSet());
             doc.put("fused_plans", Benchmarks.fusedPlans(threads));
@@ -242,66 +259,134 @@ final class Bench {
         return List.of();
     }
 
-    /** Median milliseconds per step of one implementation on fresh params with fixed gradients. */
-    static double measure(Shape shape, String impl, int steps, int threads) {
+    /**
+     * The row's step times: every impl on its own fresh params with fixed gradients, all made and warmed up first,
+     * then {@code rounds} rounds of the probe and each impl in turn; per impl, its median step time of each round.
+     * {@code shares}: per impl, the median over the rounds of its GB/s over that round's probe ({@code bandwidth}
+     * with one round).
+     */
+    static Map<String, List<Double>> measureRow(Shape shape, List<String> impls, int steps, int threads, int rounds,
+            double bandwidth, Map<String, Double> shares) {
         try (PointerScope scope = new PointerScope()) {
-            torch.manual_seed(0);
-            List<Tensor> params = new ArrayList<>();
-            for (long size : shape.sizes()) {
-                Tensor p = randn(size).to(shape.dtype());
-                p.requires_grad_(true);
-                p.mutable_grad().put(randn(size).mul_(new org.bytedeco.pytorch.Scalar(1e-2)).to(shape.dtype()));
-                params.add(p);
+            Map<String, Runnable> runs = new LinkedHashMap<>();
+            for (String impl : impls) {
+                Runnable step = prepare(shape, impl, threads);
+                long warmUntil = System.nanoTime() + 2_000_000_000L;
+                for (int i = 0; i < 3 || System.nanoTime() < warmUntil; i++) {
+                    timed(step);
+                }
+                runs.put(impl, step);
             }
-            Runnable step;
-            if (impl.equals(PEER)) {
-                step = Benchmarks.peerStep(params, threads);
-            } else if (impl.equals(CHECK)) {
-                step = Benchmarks.nonFiniteCheck(params, threads);
-            } else if (impl.equals("libtorch_adam")) {
-                try (AdamOptions o = new AdamOptions(1e-3)) {
-                    o.weight_decay().put(1e-2);
-                    Adam adam = new Adam(new TensorVector(params.toArray(new Tensor[0])), o);
-                    step = adam::step;
-                }
-            } else {
-                RAdamOptions.Builder b = RAdamOptions.builder().lr(1e-3).weightDecay(1e-2).decoupledWeightDecay(true);
-                switch (impl.replace("_scaled", "")) {
-                    case "forloop" -> b.foreach(false);
-                    case "foreach" -> b.foreach(true);
-                    default -> b.fused(true);
-                }
-                RAdam opt = new RAdam(params, b.build());
-                if (impl.endsWith("_scaled")) {
-                    GradScaler scaler = new GradScaler("cpu", 1.0, 2.0, 0.5, Integer.MAX_VALUE, true);
-                    scaler.scale(torch.ones(1)).close();
-                    step = () -> {
-                        scaler.step(opt);
-                        scaler.update();
-                    };
-                } else {
-                    step = opt::step;
+            Map<String, List<Double>> perRound = new LinkedHashMap<>();
+            Map<String, List<Double>> shareRounds = new LinkedHashMap<>();
+            long window = Math.max(200_000_000L, 1_000_000_000L / rounds);
+            for (int r = 0; r < rounds; r++) {
+                double probe = rounds == 1 ? bandwidth : Benchmarks.memoryBandwidthGbps(32_000_000, threads, 5);
+                for (Map.Entry<String, Runnable> e : runs.entrySet()) {
+                    List<Double> ms = new ArrayList<>();
+                    long until = System.nanoTime() + window;
+                    while (ms.size() < steps || System.nanoTime() < until) {
+                        ms.add(timed(e.getValue()));
+                    }
+                    double m = median(ms);
+                    perRound.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(m);
+                    double gbps = bytesOf(shape, e.getKey()) / (m / 1e3) / 1e9;
+                    shareRounds.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(gbps / probe);
                 }
             }
-            long warmUntil = System.nanoTime() + 2_000_000_000L;
-            for (int i = 0; i < 3 || System.nanoTime() < warmUntil; i++) {
-                try (PointerScope s = new PointerScope()) {
-                    step.run();
-                }
-            }
-            // At least `steps` steps and 1 s: a short row's median then spans enough of a noisy machine's time.
-            List<Double> ms = new ArrayList<>();
-            long measureUntil = System.nanoTime() + 1_000_000_000L;
-            while (ms.size() < steps || System.nanoTime() < measureUntil) {
-                long t0 = System.nanoTime();
-                try (PointerScope s = new PointerScope()) {
-                    step.run();
-                }
-                ms.add((System.nanoTime() - t0) / 1e6);
-            }
-            Collections.sort(ms);
-            int n = ms.size();
-            return n % 2 == 1 ? ms.get(n / 2) : (ms.get(n / 2 - 1) + ms.get(n / 2)) / 2;
+            shareRounds.forEach((impl, list) -> shares.put(impl, median(list)));
+            return perRound;
         }
+    }
+
+    /**
+     * Per pair of impls, the median over the rounds of their time ratio: {@code "a/b"} is a's time over b's; and
+     * {@code "floor"}, (fused + fused_check) over fused, where both ran.
+     */
+    static Map<String, Double> ratios(Map<String, List<Double>> perRound) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        int rounds = perRound.values().iterator().next().size();
+        for (String a : perRound.keySet()) {
+            for (String b : perRound.keySet()) {
+                List<Double> r = new ArrayList<>();
+                for (int i = 0; i < rounds; i++) {
+                    r.add(perRound.get(a).get(i) / perRound.get(b).get(i));
+                }
+                out.put(a + "/" + b, median(r));
+            }
+        }
+        if (perRound.containsKey("fused") && perRound.containsKey(CHECK)) {
+            List<Double> r = new ArrayList<>();
+            for (int i = 0; i < rounds; i++) {
+                double f = perRound.get("fused").get(i);
+                r.add((f + perRound.get(CHECK).get(i)) / f);
+            }
+            out.put("floor", median(r));
+        }
+        return out;
+    }
+
+    /** Bytes an impl moves per step: the step's traffic, or the gradients alone for the scan. */
+    static double bytesOf(Shape shape, String impl) {
+        return impl.equals(CHECK) ? shape.bytesPerStep() / 7 : shape.bytesPerStep();
+    }
+
+    static double median(List<Double> values) {
+        List<Double> v = new ArrayList<>(values);
+        Collections.sort(v);
+        int n = v.size();
+        return n % 2 == 1 ? v.get(n / 2) : (v.get(n / 2 - 1) + v.get(n / 2)) / 2;
+    }
+
+    private static double timed(Runnable step) {
+        long t0 = System.nanoTime();
+        try (PointerScope s = new PointerScope()) {
+            step.run();
+        }
+        return (System.nanoTime() - t0) / 1e6;
+    }
+
+    /**
+     * One step of an impl on fresh params (seeded) with fixed gradients; its tensors live in the caller's
+     * {@code PointerScope}.
+     */
+    static Runnable prepare(Shape shape, String impl, int threads) {
+        torch.manual_seed(0);
+        List<Tensor> params = new ArrayList<>();
+        for (long size : shape.sizes()) {
+            Tensor p = randn(size).to(shape.dtype());
+            p.requires_grad_(true);
+            p.mutable_grad().put(randn(size).mul_(new org.bytedeco.pytorch.Scalar(1e-2)).to(shape.dtype()));
+            params.add(p);
+        }
+        if (impl.equals(PEER)) {
+            return Benchmarks.peerStep(params, threads);
+        }
+        if (impl.equals(CHECK)) {
+            return Benchmarks.nonFiniteCheck(params, threads);
+        }
+        if (impl.equals("libtorch_adam")) {
+            try (AdamOptions o = new AdamOptions(1e-3)) {
+                o.weight_decay().put(1e-2);
+                Adam adam = new Adam(new TensorVector(params.toArray(new Tensor[0])), o);
+                return adam::step;
+            }
+        }
+        RAdamOptions.Builder b = RAdamOptions.builder().lr(1e-3).weightDecay(1e-2).decoupledWeightDecay(true);
+        switch (impl.replace("_scaled", "")) {
+            case "forloop" -> b.foreach(false);
+            case "foreach" -> b.foreach(true);
+            default -> b.fused(true);
+        }
+        RAdam opt = new RAdam(params, b.build());
+        if (!impl.endsWith("_scaled")) {
+            return opt::step;
+        }
+        GradScaler scaler = new GradScaler("cpu", 1.0, 2.0, 0.5, Integer.MAX_VALUE, true);
+        scaler.scale(torch.ones(1)).close();
+        return () -> {
+            scaler.step(opt);
+            scaler.update();
+        };
     }
 }

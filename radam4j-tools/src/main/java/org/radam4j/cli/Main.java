@@ -62,12 +62,13 @@ public final class Main {
                                              kernel's variant, Python with torch; exit 1 when the build lacks something
                   demo                       train a small network with RAdam and compare its losses with PyTorch's
                   demo --amp                 the same under autocast: float32, bfloat16, float16 with GradScaler and clipping
-                  bench [--json FILE] [--rows 200x4096,...|--model bert-base|resnet50|gpt2] [--impl forloop,foreach,fused,libtorch_adam] [--peer] [--steps N] [--threads T] [--isa portable|avx2+fma+f16c|avx512|avx512+fp16]
+                  bench [--json FILE] [--rows 200x4096,...|--model bert-base|resnet50|gpt2] [--impl forloop,foreach,fused,libtorch_adam] [--peer] [--steps N] [--threads T] [--isa portable|avx2+fma+f16c|avx512|avx512+fp16] [--rounds R]
                                              median step time per path (also forloop_scaled, foreach_scaled,
                                              fused_scaled: GradScaler steps; fused_check: their inf/NaN scan
                                              alone), effective GB/s and ratios; --model: a
                                              real model's parameter list in float32 and bfloat16; --peer: DeepSpeed's
                                              way (float math, one rounding per store) beside, float32 and bfloat16
+                                             --rounds R: R rounds of the probe and every impl, medians over rounds
                   soak [--steps N] [--impl forloop,foreach,fused] [--zero-grad none|zero]
                                              train for N steps per path and report RSS and live native handles
                   fuzz [--maps N] [--files N] [--seed S] [--golden DIR]

@@ -37,12 +37,13 @@ class BenchTest {
     }
 
     @Test
-    void theScanRowCountsGradientBytesAndAFiniteGradientPasses(@TempDir Path dir) throws Exception {
+    void theScanRowCountsGradientBytesAndRoundsGiveMedians(@TempDir Path dir) throws Exception {
         File json = dir.resolve("c.json").toFile();
         int threads = torch.get_num_threads();
         try {
             assertEquals(0, Bench.run(List.of("--rows", "3x100000", "--impl", "fused,fused_check", "--steps", "10",
-                    "--json", json.toString())));
+                    "--rounds", "2", "--json", json.toString())));
+            assertEquals(2, Bench.run(List.of("--rows", "3x100000", "--rounds", "0")));
         } finally {
             torch.set_num_threads(threads);
         }
@@ -50,6 +51,9 @@ class BenchTest {
         assertEquals("fused_check", rows.get(1).get("impl").asText());
         double scan = rows.get(1).get("median_ms").asDouble();
         assertEquals(3 * 100000 * 4 / (scan / 1e3) / 1e9, rows.get(1).get("gbps").asDouble(), 1e-6);
+        com.fasterxml.jackson.databind.JsonNode rounds = rows.get(1).get("round_ms");
+        assertEquals(2, rounds.size());
+        assertEquals((rounds.get(0).asDouble() + rounds.get(1).asDouble()) / 2, scan, 1e-9, "the median of two rounds");
     }
 
     @Test
