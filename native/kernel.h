@@ -175,7 +175,7 @@ struct Consts {
 // bits so that storing it or indexing a table with it costs no second conversion, and how a block is loaded and
 // stored (bfloat16: a block's even and odd elements as two vectors, which takes one op each way). Every op and
 // rounding is the scalar loop's, so are the bits; with tables (w.tab), a function of one variable is looked up.
-template <typename Simd, typename Conv, bool Fma, bool Scaled, bool Maximize, bool Decoupled, bool L2, bool Rectified>
+template <typename Simd, typename Conv, bool Fma, int Scaled, bool Maximize, bool Decoupled, bool L2, bool Rectified>
 inline int64_t vector_range(const Work& w, const Consts<Conv>& k, int64_t begin, int64_t end) {
     using V = typename Simd::V;
     using D = std::conditional_t<std::is_same<Conv, BF16>::value, typename Simd::Brain, typename Simd::Half>;
@@ -213,7 +213,8 @@ inline int64_t vector_range(const Work& w, const Consts<Conv>& k, int64_t begin,
             } else {
                 if (Decoupled) param[j] = r(Simd::mul(param[j], decay));
             }
-            if (Scaled) grad[j] = r(Simd::mul(grad[j], inv));
+            if (Scaled == 1) grad[j] = r(Simd::mul(grad[j], inv));
+            if (Scaled == SCALED_EXACT) grad[j] = Simd::mul(grad[j], inv);  // a value of the dtype: see scan_grads
             if (Maximize) grad[j] = Simd::neg(grad[j]);
             if (L2) grad[j] = r(Simd::add(grad[j], r(Simd::mul(wd_r, param[j]))));
             ea[j] = D::narrow(vmadd<Fma, Simd>(lerp_coeff, Simd::sub(grad[j], m0[j]), k.lerp_small ? m0[j] : grad[j]));
@@ -276,7 +277,7 @@ inline void tables(const Work& w, int64_t begin, int64_t end) {
 
 // One loop per dtype and combination of options, with no branch inside, so that it vectorises: bfloat16 and
 // float16 through Simd's vectors first when there is one (Simd = void: scalar only).
-template <typename Simd, typename Conv, bool Fma, bool Scaled, bool Maximize, bool Decoupled, bool L2, bool Rectified>
+template <typename Simd, typename Conv, bool Fma, int Scaled, bool Maximize, bool Decoupled, bool L2, bool Rectified>
 inline void range(const Work& w, int64_t begin, int64_t end) {
     using T = typename Conv::Storage;
     using C = typename Conv::Compute;
@@ -329,7 +330,7 @@ inline void range(const Work& w, int64_t begin, int64_t end) {
     }
 }
 
-template <typename Simd, typename Conv, bool Fma, bool Scaled, bool Maximize, bool Decoupled, bool L2>
+template <typename Simd, typename Conv, bool Fma, int Scaled, bool Maximize, bool Decoupled, bool L2>
 inline void by_rect(const Work& w, int64_t b, int64_t e) {
     if (w.ps.rectified) {
         range<Simd, Conv, Fma, Scaled, Maximize, Decoupled, L2, true>(w, b, e);
@@ -353,7 +354,7 @@ inline bool decay_keeps_param(double decay_factor) {
     }
 }
 
-template <typename Simd, typename Conv, bool Fma, bool Scaled>
+template <typename Simd, typename Conv, bool Fma, int Scaled>
 inline void by_decay(const Work& w, int64_t b, int64_t e) {
     const GroupScalars& gs = *w.gs;
     const bool dec = gs.weight_decay != 0 && gs.decoupled != 0 && !decay_keeps_param<Conv>(gs.decay_factor);
@@ -371,10 +372,16 @@ inline void by_decay(const Work& w, int64_t b, int64_t e) {
 
 template <typename Simd, typename Conv, bool Fma>
 inline void by_scaled(const Work& w, int64_t b, int64_t e) {
+    if constexpr (Conv::reduced) {
+        if (w.gs->scaled == SCALED_EXACT) {
+            by_decay<Simd, Conv, Fma, SCALED_EXACT>(w, b, e);
+            return;
+        }
+    }
     if (w.gs->scaled) {
-        by_decay<Simd, Conv, Fma, true>(w, b, e);
+        by_decay<Simd, Conv, Fma, 1>(w, b, e);
     } else {
-        by_decay<Simd, Conv, Fma, false>(w, b, e);
+        by_decay<Simd, Conv, Fma, 0>(w, b, e);
     }
 }
 
@@ -417,34 +424,40 @@ inline void peer(const Work& w, int64_t begin, int64_t end) {
     if (w.dtype == DTYPE_BFLOAT16) peer_range<BF16>(w, begin, end);
 }
 
-// Whether any of x[begin, end) is an inf or a NaN: its bits without the sign at least `inf`'s. An unsigned max
-// over blocks of 4096, which the build vectorises for its instruction set (two operations a vector), so the read
-// runs at memory speed; the first block that holds one ends the scan.
+// GradScaler's check of x[begin, end): whether any is an inf or a NaN (its bits without the sign at least `inf`'s),
+// and the smallest nonzero magnitude, as the minimum of |bits| - 1 (unsigned: a zero wraps to the largest). An
+// unsigned max and min over blocks of 4096, which the build vectorises for its instruction set, so the read runs at
+// memory speed; the first block that holds a non-finite value ends the scan.
 template <typename Bits>
-inline bool any_non_finite(const void* data, int64_t begin, int64_t end, Bits abs_mask, Bits inf) {
+inline GradScan scan_bits(const void* data, int64_t begin, int64_t end, Bits abs_mask, Bits inf) {
     const Bits* __restrict x = static_cast<const Bits*>(data);
     constexpr int64_t kBlock = 4096;
+    Bits low = static_cast<Bits>(~Bits(0));
     for (int64_t b = begin; b < end; b += kBlock) {
         const int64_t e = b + kBlock < end ? b + kBlock : end;
         Bits top = 0;
+        Bits small = static_cast<Bits>(~Bits(0));
         for (int64_t i = b; i < e; ++i) {
             const Bits a = x[i] & abs_mask;
+            const Bits a1 = static_cast<Bits>(a - 1);
             top = a > top ? a : top;
+            small = a1 < small ? a1 : small;
         }
-        if (top >= inf) return true;
+        if (top >= inf) return GradScan{true, 0};
+        low = small < low ? small : low;
     }
-    return false;
+    return GradScan{false, low};
 }
 
-inline bool non_finite(const Work& w, int64_t begin, int64_t end) {
+inline GradScan scan(const Work& w, int64_t begin, int64_t end) {
     switch (w.dtype) {
-        case DTYPE_FLOAT32: return any_non_finite<uint32_t>(w.grad, begin, end, 0x7FFFFFFFu, 0x7F800000u);
+        case DTYPE_FLOAT32: return scan_bits<uint32_t>(w.grad, begin, end, 0x7FFFFFFFu, 0x7F800000u);
         case DTYPE_FLOAT64:
-            return any_non_finite<uint64_t>(w.grad, begin, end, 0x7FFFFFFFFFFFFFFFull, 0x7FF0000000000000ull);
-        case DTYPE_BFLOAT16: return any_non_finite<uint16_t>(w.grad, begin, end, 0x7FFFu, 0x7F80u);
-        case DTYPE_FLOAT16: return any_non_finite<uint16_t>(w.grad, begin, end, 0x7FFFu, 0x7C00u);
+            return scan_bits<uint64_t>(w.grad, begin, end, 0x7FFFFFFFFFFFFFFFull, 0x7FF0000000000000ull);
+        case DTYPE_BFLOAT16: return scan_bits<uint16_t>(w.grad, begin, end, 0x7FFFu, 0x7F80u);
+        case DTYPE_FLOAT16: return scan_bits<uint16_t>(w.grad, begin, end, 0x7FFFu, 0x7C00u);
     }
-    return false;
+    return GradScan{false, 0};
 }
 
 template <typename Simd>

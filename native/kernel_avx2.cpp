@@ -70,7 +70,7 @@ struct Avx2 {
 void run_avx2(const Work& w, int64_t begin, int64_t end) { dispatch<Avx2>(w, begin, end); }
 void tables_avx2(const Work& w, int64_t begin, int64_t end) { tables<Avx2>(w, begin, end); }
 void peer_avx2(const Work& w, int64_t begin, int64_t end) { peer(w, begin, end); }
-bool non_finite_avx2(const Work& w, int64_t begin, int64_t end) { return non_finite(w, begin, end); }
+GradScan scan_avx2(const Work& w, int64_t begin, int64_t end) { return scan(w, begin, end); }
 
 void stream4_avx2(float* __restrict p, const float* __restrict g, float* __restrict m, float* __restrict v, int64_t lo,
                   int64_t hi) {

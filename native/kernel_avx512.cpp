@@ -8,6 +8,6 @@ namespace radam4j {
 void run_avx512(const Work& w, int64_t begin, int64_t end) { dispatch<Avx512>(w, begin, end); }
 void tables_avx512(const Work& w, int64_t begin, int64_t end) { tables<Avx512>(w, begin, end); }
 void peer_avx512(const Work& w, int64_t begin, int64_t end) { peer(w, begin, end); }
-bool non_finite_avx512(const Work& w, int64_t begin, int64_t end) { return non_finite(w, begin, end); }
+GradScan scan_avx512(const Work& w, int64_t begin, int64_t end) { return scan(w, begin, end); }
 
 }  // namespace radam4j

@@ -132,13 +132,15 @@ void write_steps(const Batch& batch) {
 
 #define BATCH_PARAMS                                                                                                   \
     JNIEnv *env, jclass, jdouble lr, jdouble beta1, jdouble beta2, jdouble eps, jdouble weight_decay,                 \
-        jdouble decay_factor, jboolean decoupled, jboolean maximize, jdouble inv_scale, jint dtype_code,              \
+        jdouble decay_factor, jboolean decoupled, jboolean maximize, jdouble inv_scale, jboolean inv_scale_exact,      \
+        jint dtype_code,                                                                                               \
         jlongArray params, jlongArray grads, jlongArray exp_avgs, jlongArray exp_avg_sqs, jlongArray numels,           \
         jdoubleArray bc1s, jdoubleArray sqrt_bc2s, jdoubleArray rects, jbooleanArray rectified,                       \
         jlongArray step_counters, jintArray step_kind_codes, jdoubleArray next_step_values, jint threads
 #define READ_BATCH(batch)                                                                                              \
     batch.gs = radam4j::GroupScalars{beta1, beta2, eps, weight_decay, decay_factor, lr, decoupled ? 1 : 0,            \
-                                     maximize ? 1 : 0, inv_scale, inv_scale != 0 ? 1 : 0,                               \
+                                     maximize ? 1 : 0, inv_scale,                                                      \
+                                     inv_scale == 0 ? 0 : inv_scale_exact ? radam4j::SCALED_EXACT : 1,                 \
                                      radam4j::libtorch_fma() ? 1 : 0};                                                  \
     read_batch(env, batch, dtype_code, params, grads, exp_avgs, exp_avg_sqs, numels, bc1s, sqrt_bc2s, rects,         \
                rectified, step_counters, step_kind_codes, next_step_values)
@@ -205,9 +207,9 @@ extern "C" JNIEXPORT jstring JNICALL Java_org_radam4j_internal_FusedKernel_cpuId
     API_END(nullptr)
 }
 
-extern "C" JNIEXPORT jboolean JNICALL Java_org_radam4j_internal_FusedKernel_nonFinite0(JNIEnv* env, jclass,
-                                                                                   jint dtype_code, jlongArray grads,
-                                                                                   jlongArray numels, jint threads) {
+extern "C" JNIEXPORT jint JNICALL Java_org_radam4j_internal_FusedKernel_scan0(JNIEnv* env, jclass, jint dtype_code,
+                                                                            jlongArray grads, jlongArray numels,
+                                                                            jint threads, jfloat inv_scale) {
     API_BEGIN()
     const radam4j::Dtype dtype = dtype_of(dtype_code);
     if (!grads) throw std::invalid_argument("FusedKernel: grads is null");
@@ -217,15 +219,15 @@ extern "C" JNIEXPORT jboolean JNICALL Java_org_radam4j_internal_FusedKernel_nonF
     std::vector<radam4j::Work> work;
     work.reserve(static_cast<size_t>(n));
     for (jsize i = 0; i < n; ++i) {
-        if (len[i] < 0 || (len[i] > 0 && !g[i])) throw std::invalid_argument("FusedKernel.nonFinite: a null gradient or a negative length");
+        if (len[i] < 0 || (len[i] > 0 && !g[i])) throw std::invalid_argument("FusedKernel.scan: a null gradient or a negative length");
         radam4j::Work w{};
         w.grad = reinterpret_cast<const void*>(g[i]);
         w.numel = len[i];
         w.dtype = dtype;
         work.push_back(w);
     }
-    return radam4j::non_finite_grads(work, threads < 1 ? 1 : threads) ? JNI_TRUE : JNI_FALSE;
-    API_END(JNI_FALSE)
+    return radam4j::scan_grads(work, threads < 1 ? 1 : threads, inv_scale);
+    API_END(0)
 }
 
 extern "C" JNIEXPORT jstring JNICALL Java_org_radam4j_internal_FusedKernel_isa(JNIEnv* env, jclass) {

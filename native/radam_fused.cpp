@@ -364,17 +364,45 @@ void peer_step(const std::vector<Work>& work, int threads) {
     });
 }
 
-bool non_finite_grads(const std::vector<Work>& work, int threads) {
+namespace {
+
+// Whether g * inv needs no rounding to the dtype for every gradient g of the scan: inv = 2^-k with k >= 0 (a float
+// whose significand is 1), so that the product keeps g's significand, and `low` (the smallest |g| - 1) shows every
+// nonzero |g| at least 2^k times the dtype's smallest normal, so that the product is a normal value of the dtype.
+bool scale_exact(int dtype, float inv, uint64_t low) {
+    uint32_t bits;
+    std::memcpy(&bits, &inv, 4);
+    const uint32_t exponent = bits >> 23;
+    if ((bits & 0x7fffffu) != 0 || exponent == 0 || exponent > 127) return false;
+    const uint64_t k = 127 - exponent;
+    const int mantissa_bits = dtype == DTYPE_BFLOAT16 ? 7 : dtype == DTYPE_FLOAT16 ? 10 : -1;
+    const uint64_t max_exponent = dtype == DTYPE_BFLOAT16 ? 254 : 30;
+    if (mantissa_bits < 0 || k + 1 > max_exponent) return false;
+    const uint64_t smallest = (k + 1) << mantissa_bits;  // the bits of 2^k times the smallest normal
+    return low >= smallest - 1;
+}
+
+}  // namespace
+
+int scan_grads(const std::vector<Work>& work, int threads, float inv_scale) {
     std::atomic<bool> found{false};
+    std::mutex merge;
+    uint64_t low = ~uint64_t(0);
     const int isa = current_isa();
     each_chunk(work, threads, [&](size_t i, int64_t b, int64_t e) {
         if (found.load(std::memory_order_relaxed)) return;
-        const bool f = isa >= ISA_AVX512 ? non_finite_avx512(work[i], b, e)
-                       : isa == ISA_AVX2 ? non_finite_avx2(work[i], b, e)
-                                         : non_finite_portable(work[i], b, e);
-        if (f) found.store(true, std::memory_order_relaxed);
+        const GradScan s = isa >= ISA_AVX512 ? scan_avx512(work[i], b, e)
+                           : isa == ISA_AVX2 ? scan_avx2(work[i], b, e)
+                                             : scan_portable(work[i], b, e);
+        if (s.non_finite) {
+            found.store(true, std::memory_order_relaxed);
+            return;
+        }
+        std::lock_guard<std::mutex> lock(merge);
+        low = std::min(low, s.low);
     });
-    return found.load();
+    if (found.load()) return SCAN_NON_FINITE;
+    return !work.empty() && scale_exact(work[0].dtype, inv_scale, low) ? SCAN_EXACT : 0;
 }
 
 namespace {

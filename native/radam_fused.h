@@ -14,7 +14,8 @@ struct GroupScalars {
     double beta1, beta2, eps, weight_decay, decay_factor, lr;
     int decoupled, maximize;
     // GradScaler's step: each gradient is first multiplied by inv_scale (a float32 value), rounded to the dtype,
-    // as _amp_foreach_non_finite_check_and_unscale_ computes it, without writing it back; scaled = 0: not.
+    // as _amp_foreach_non_finite_check_and_unscale_ computes it, without writing it back. scaled: 0, not; 1, so;
+    // SCALED_EXACT, so, where scan_grads found every product a value of the dtype (no rounding to do).
     double inv_scale;
     int scaled;
     // Whether libtorch's CPU kernels fuse multiply-adds, as they do at its AVX2 and AVX512 capabilities
@@ -68,9 +69,14 @@ void run_avx512fp16(const Work& w, int64_t begin, int64_t end);
 void peer_portable(const Work& w, int64_t begin, int64_t end);
 void peer_avx2(const Work& w, int64_t begin, int64_t end);
 void peer_avx512(const Work& w, int64_t begin, int64_t end);
-bool non_finite_portable(const Work& w, int64_t begin, int64_t end);
-bool non_finite_avx2(const Work& w, int64_t begin, int64_t end);
-bool non_finite_avx512(const Work& w, int64_t begin, int64_t end);
+// One part of scan_grads over elements [begin, end) of w's gradient: see kernel.h's GradScan.
+struct GradScan {
+    bool non_finite;
+    uint64_t low;  // the smallest of |bits| - 1 over the part (a zero counts as the largest), in the dtype's bits
+};
+GradScan scan_portable(const Work& w, int64_t begin, int64_t end);
+GradScan scan_avx2(const Work& w, int64_t begin, int64_t end);
+GradScan scan_avx512(const Work& w, int64_t begin, int64_t end);
 void stream4_avx2(float* p, const float* g, float* m, float* v, int64_t lo, int64_t hi);
 
 // Runs one step over every param of a group, on up to `threads` threads.
@@ -80,9 +86,15 @@ void fused_step(const std::vector<Work>& work, int threads);
 // peer_range in kernel.h), float32 and bfloat16 only, on the variant float32 runs with. Not PyTorch's bits.
 void peer_step(const std::vector<Work>& work, int threads);
 
-// Whether any gradient of the work holds an inf or a NaN (GradScaler's check before a step that unscales in the
-// kernel), reading each gradient once, on up to `threads` threads.
-bool non_finite_grads(const std::vector<Work>& work, int threads);
+constexpr int SCALED_EXACT = 2;
+
+// GradScaler's check before a step that unscales in the kernel, reading each gradient of the work once on up to
+// `threads` threads: SCAN_NON_FINITE when one holds an inf or a NaN; else SCAN_EXACT when multiplying every
+// bfloat16/float16 gradient by inv_scale gives a value of the dtype (inv_scale a power of two at most 1, and no
+// nonzero gradient so small that the product falls below the dtype's smallest normal), so that the kernel's
+// rounding after the multiply would change nothing; else 0.
+enum Scan : int { SCAN_NON_FINITE = 1, SCAN_EXACT = 2 };
+int scan_grads(const std::vector<Work>& work, int threads, float inv_scale);
 
 // Memory bandwidth in GB/s of an optimizer step's traffic without its arithmetic: read four float arrays of n
 // elements and write three of them back (28 bytes per element), on `threads` threads, the best of `reps` runs.

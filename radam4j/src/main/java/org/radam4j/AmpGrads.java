@@ -1,9 +1,11 @@
 package org.radam4j;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import org.bytedeco.javacpp.PointerScope;
 import org.bytedeco.pytorch.Device;
@@ -96,11 +98,19 @@ final class AmpGrads {
     }
 
     /**
-     * PyTorch's {@code _check_inf_per_device}: whether a gradient is inf or NaN, per device. Contiguous CPU
-     * gradients of the kernel's dtypes are read once by the fused kernel's check; any other goes through the
-     * unscale op with an inverse scale of 1 (which leaves it unchanged).
+     * What {@link #checkNonFinite} found: the found-inf flag per device (kept tensors), and the kernel dtype codes
+     * whose gradients are all exactly unscaled by the inverse scale ({@link FusedKernel#SCAN_EXACT}).
      */
-    static Map<String, Tensor> checkNonFinite(RAdam optimizer) {
+    record Check(Map<String, Tensor> foundInfPerDevice, Set<Integer> exactDtypes) {
+    }
+
+    /**
+     * PyTorch's {@code _check_inf_per_device}: whether a gradient is inf or NaN, per device. Contiguous CPU
+     * gradients of the kernel's dtypes are read once by the fused kernel's scan, which also says per dtype whether
+     * multiplying them by {@code invScale} needs no rounding; any other goes through the unscale op with an inverse
+     * scale of 1 (which leaves it unchanged).
+     */
+    static Check checkNonFinite(RAdam optimizer, float invScale) {
         Map<Integer, List<Tensor>> byCode = new LinkedHashMap<>();
         List<Tensor> others = new ArrayList<>();
         for (Tensor grad : gradsOf(optimizer, true)) {
@@ -112,6 +122,7 @@ final class AmpGrads {
             }
         }
         boolean found = false;
+        Set<Integer> exact = new HashSet<>();
         int threads = torch.get_num_threads();
         for (Map.Entry<Integer, List<Tensor>> e : byCode.entrySet()) {
             List<Tensor> grads = e.getValue();
@@ -122,7 +133,11 @@ final class AmpGrads {
                 numels[i] = gr.numel() * (gr.is_complex() ? 2 : 1);
                 addresses[i] = numels[i] == 0 ? 0 : gr.data_ptr().address();
             }
-            found |= FusedKernel.nonFinite(e.getKey(), addresses, numels, threads);
+            int scan = FusedKernel.scan(e.getKey(), addresses, numels, threads, invScale);
+            found |= scan == FusedKernel.SCAN_NON_FINITE;
+            if (scan == FusedKernel.SCAN_EXACT) {
+                exact.add(e.getKey());
+            }
         }
         Map<String, Tensor> perDevice = new LinkedHashMap<>();
         if (!byCode.isEmpty()) {
@@ -140,7 +155,7 @@ final class AmpGrads {
                 }
             }
         }
-        return perDevice;
+        return new Check(perDevice, exact);
     }
 
     /** The fused kernel's dtype code of a contiguous CPU gradient it can read, or null. */

@@ -224,7 +224,8 @@ final class FusedRAdam {
             rect[k] = s.rect();
         }
         FusedKernel.step(new FusedKernel.GroupScalars(lr, o.beta1(), o.beta2(), o.eps(), o.weightDecay(),
-                        StepScalars.decayFactor(o), o.decoupledWeightDecay(), o.maximize(), t.invScale()),
+                        StepScalars.decayFactor(o), o.decoupledWeightDecay(), o.maximize(), t.invScale(),
+                        t.scaleExact().contains(FusedKernel.dtypeCode(type))),
                 new FusedKernel.ParamBatch(FusedKernel.dtypeCode(type), p, g, m, v, numel, bc1, sqrtBc2, rect, rectified, steps, stepKinds,
                         nextSteps),
                 torch.get_num_threads());

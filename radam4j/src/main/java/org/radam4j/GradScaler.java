@@ -231,12 +231,17 @@ public final class GradScaler {
      * PyTorch's route for optimizers with {@code _step_supports_amp_scaling}: the gradients are checked for inf and
      * NaN ({@code _check_inf_per_device}: the unscale op with an inverse scale of 1), and the fused kernel unscales
      * each as it reads it, with the float32 inverse scale {@link #unscale} would use, so the step's bits are those
-     * of unscale-then-step. The check reads each gradient once ({@link #checkNonFinite}). The gradients the kernel
+     * of unscale-then-step. The check reads each gradient once ({@link AmpGrads#checkNonFinite}); where it finds every
+     * bfloat16/float16 product a value of the dtype (a power-of-two scale, as the default factors keep it, and no
+     * gradient near the dtype's smallest normal), the kernel leaves out the rounding that would change nothing. The gradients the kernel
      * reads stay scaled, as PyTorch's fused optimizers leave them.
      */
     private <T> T fusedStep(RAdam optimizer, OptimizerState st, Supplier<T> closure) {
+        float inverse = (float) (1.0 / scale.item_double());
+        AmpGrads.Check check;
         try (PointerScope scope = new PointerScope()) {
-            st.foundInfPerDevice.putAll(AmpGrads.checkNonFinite(optimizer));
+            check = AmpGrads.checkNonFinite(optimizer, inverse);
+            st.foundInfPerDevice.putAll(check.foundInfPerDevice());
         } catch (RuntimeException e) {
             throw LibtorchErrors.translate(e);
         }
@@ -247,7 +252,7 @@ public final class GradScaler {
         for (Tensor f : st.foundInfPerDevice.values()) {
             found += f.item_double();
         }
-        T result = found == 0 ? optimizer.stepScaled(closure, (float) (1.0 / scale.item_double())) : null;
+        T result = found == 0 ? optimizer.stepScaled(closure, inverse, check.exactDtypes()) : null;
         st.stage = Stage.STEPPED;
         return result;
     }

@@ -9,10 +9,12 @@ import org.bytedeco.pytorch.Tensor;
  * The tensors of one batch of a param group (params that have a gradient), lined up by index as PyTorch's
  * {@code _init_group} lines them up for its functional {@code radam(...)}, with each param's {@link ParamFacts}
  * and, for a fused batch, the kernel's view of each state ({@link FusedRAdam.Slot}; empty for the other paths) and
- * GradScaler's inverse scale for the kernel to apply as it reads the gradients (0: none).
+ * GradScaler's inverse scale for the kernel to apply as it reads the gradients (0: none), with the kernel dtype codes
+ * whose gradients its check found exactly unscaled by it ({@code scaleExact}: the kernel leaves out the rounding).
  */
 record GroupTensors(List<Tensor> params, List<Tensor> grads, List<Tensor> expAvgs, List<Tensor> expAvgSqs,
-        List<Tensor> stateSteps, List<ParamFacts> facts, List<FusedRAdam.Slot> slots, double invScale) {
+        List<Tensor> stateSteps, List<ParamFacts> facts, List<FusedRAdam.Slot> slots, double invScale,
+        java.util.Set<Integer> scaleExact) {
 
     /** The batch of {@code params} with their states, in order. */
     static GroupTensors of(List<Tensor> params, List<Tensor> grads, List<ParamFacts> facts, List<ParamState> states) {
@@ -24,7 +26,7 @@ record GroupTensors(List<Tensor> params, List<Tensor> grads, List<Tensor> expAvg
             v.add(st.expAvgSq());
             s.add(st.step());
         }
-        return new GroupTensors(params, grads, m, v, s, facts, List.of(), 0);
+        return new GroupTensors(params, grads, m, v, s, facts, List.of(), 0, java.util.Set.of());
     }
 
     /** The group's tensors with their facts read now (tests, replays that drive a path directly). */
@@ -34,7 +36,7 @@ record GroupTensors(List<Tensor> params, List<Tensor> grads, List<Tensor> expAvg
         for (Tensor p : params) {
             facts.add(ParamFacts.of(p));
         }
-        return new GroupTensors(params, grads, expAvgs, expAvgSqs, stateSteps, facts, List.of(), 0);
+        return new GroupTensors(params, grads, expAvgs, expAvgSqs, stateSteps, facts, List.of(), 0, java.util.Set.of());
     }
 
     /** The params {@code idx} of this batch, with the fused path's {@code slots} of the whole batch, or none. */
@@ -57,17 +59,21 @@ record GroupTensors(List<Tensor> params, List<Tensor> grads, List<Tensor> expAvg
                 sl.add(slots[i]);
             }
         }
-        return new GroupTensors(p, g, m, v, s, f, sl, invScale);
+        return new GroupTensors(p, g, m, v, s, f, sl, invScale, scaleExact);
     }
 
     /** This batch, every param of it, with the fused path's {@code slots}. */
     GroupTensors withSlots(FusedRAdam.Slot[] slots) {
-        return new GroupTensors(params, grads, expAvgs, expAvgSqs, stateSteps, facts, java.util.Arrays.asList(slots), invScale);
+        return new GroupTensors(params, grads, expAvgs, expAvgSqs, stateSteps, facts, java.util.Arrays.asList(slots), invScale,
+                scaleExact);
     }
 
-    /** This batch with its gradients to be read times {@code invScale} by the fused kernel (GradScaler's step). */
-    GroupTensors scaledBy(double invScale) {
-        return new GroupTensors(params, grads, expAvgs, expAvgSqs, stateSteps, facts, slots, invScale);
+    /**
+     * This batch with its gradients to be read times {@code invScale} by the fused kernel (GradScaler's step), the
+     * rounding left out for the dtype codes in {@code exact}.
+     */
+    GroupTensors scaledBy(double invScale, java.util.Set<Integer> exact) {
+        return new GroupTensors(params, grads, expAvgs, expAvgSqs, stateSteps, facts, slots, invScale, exact);
     }
 
     int size() {

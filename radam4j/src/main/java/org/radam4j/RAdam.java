@@ -58,6 +58,8 @@ public class RAdam extends OptimizerBase {
     private final FusedRAdam.Slots fusedSlots = new FusedRAdam.Slots();
     /** During {@link #stepScaled}: GradScaler's inverse scale, which the fused kernel applies as it reads; else 0. */
     private double invScale;
+    /** During {@link #stepScaled}: the kernel dtype codes whose gradients GradScaler's check found exactly unscaled. */
+    private java.util.Set<Integer> scaleExact = java.util.Set.of();
     private boolean warnedCapturable;
 
     /** RAdam over {@code module.parameters()}, with PyTorch's default options. */
@@ -159,7 +161,7 @@ public class RAdam extends OptimizerBase {
      */
     @Override
     void stepGroups() {
-        try (StepPlan plan = StepPlan.of(groups, state, fusedSlots, invScale)) {
+        try (StepPlan plan = StepPlan.of(groups, state, fusedSlots, invScale, scaleExact)) {
             try (AutoGradMode mode = new AutoGradMode(defaults.differentiable())) {
                 for (StepPlan.Batch b : plan.batches()) {
                     if (b.unscale()) {
@@ -186,15 +188,18 @@ public class RAdam extends OptimizerBase {
 
     /**
      * {@link #step(Supplier)} with each gradient read times {@code inverseScale} (GradScaler's step on a fused
-     * RAdam, PyTorch's {@code grad_scale} argument): the kernel unscales as it reads, the params it hands to the
-     * for-loop have their gradients unscaled in place first.
+     * RAdam, PyTorch's {@code grad_scale} argument): the kernel unscales as it reads (without the rounding for the
+     * dtype codes in {@code exactDtypes}, which GradScaler's check found exact), the params it hands to the for-loop
+     * have their gradients unscaled in place first.
      */
-    <T> T stepScaled(Supplier<T> closure, double inverseScale) {
+    <T> T stepScaled(Supplier<T> closure, double inverseScale, java.util.Set<Integer> exactDtypes) {
         invScale = inverseScale;
+        scaleExact = exactDtypes;
         try {
             return step(closure);
         } finally {
             invScale = 0;
+            scaleExact = java.util.Set.of();
         }
     }
 

@@ -41,7 +41,8 @@ final class StepPlan implements AutoCloseable {
      *
      * @throws IllegalStateException when a check fails; nothing has changed then
      */
-    static StepPlan of(List<ParamGroup> groups, Map<Long, ParamState> state, FusedRAdam.Slots slots, double invScale) {
+    static StepPlan of(List<ParamGroup> groups, Map<Long, ParamState> state, FusedRAdam.Slots slots, double invScale,
+            java.util.Set<Integer> scaleExact) {
         StepPlan plan = new StepPlan(state);
         try {
             List<Collected> collected = new ArrayList<>(groups.size());
@@ -50,7 +51,7 @@ final class StepPlan implements AutoCloseable {
             }
             for (Collected c : collected) {
                 if (!c.params().isEmpty()) {
-                    plan.batch(c, slots, invScale);
+                    plan.batch(c, slots, invScale, scaleExact);
                 }
             }
             return plan;
@@ -135,7 +136,7 @@ final class StepPlan implements AutoCloseable {
         return new Collected(o, kind, params, groupGrads, facts);
     }
 
-    private void batch(Collected c, FusedRAdam.Slots slots, double invScale) {
+    private void batch(Collected c, FusedRAdam.Slots slots, double invScale, java.util.Set<Integer> scaleExact) {
         int n = c.params().size();
         List<ParamState> states = new ArrayList<>(n);
         for (Tensor p : c.params()) {
@@ -158,7 +159,7 @@ final class StepPlan implements AutoCloseable {
             }
         }
         if (forLoop.isEmpty()) {
-            batches.add(new Batch(StepPath.Kind.FUSED, c.options(), all.withSlots(fused).scaledBy(invScale), false));
+            batches.add(new Batch(StepPath.Kind.FUSED, c.options(), all.withSlots(fused).scaledBy(invScale, scaleExact), false));
             return;
         }
         List<Integer> kernel = new ArrayList<>(n - forLoop.size());
@@ -169,7 +170,7 @@ final class StepPlan implements AutoCloseable {
         }
         batches.add(new Batch(StepPath.Kind.FORLOOP, c.options(), all.pick(forLoop, null), invScale != 0));
         if (!kernel.isEmpty()) {
-            batches.add(new Batch(StepPath.Kind.FUSED, c.options(), all.pick(kernel, fused).scaledBy(invScale), false));
+            batches.add(new Batch(StepPath.Kind.FUSED, c.options(), all.pick(kernel, fused).scaledBy(invScale, scaleExact), false));
         }
     }
 }

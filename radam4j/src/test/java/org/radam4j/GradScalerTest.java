@@ -266,39 +266,105 @@ class GradScalerTest {
         }
     }
 
+    /**
+     * Scales 3 (an inverse that is not exact), 2^16 (the default's) and 2, with gradients of three kinds: Gaussian,
+     * at least 1 in magnitude (every unscaled bfloat16/float16 value is then a value of its dtype at scales 2^16 and
+     * 2, so the kernel leaves its rounding out), and at least 1 but for one element of each near the dtype's smallest
+     * normal times the scale (the product falls below it: the rounding is needed). Every one bit for bit as unscale,
+     * then step.
+     */
     private void fusedAgainstUnscaleThenStep(String variant) {
         for (torch.ScalarType dtype : List.of(torch.ScalarType.Float, torch.ScalarType.Double, torch.ScalarType.BFloat16,
                 torch.ScalarType.Half)) {
-            List<Tensor> inKernel = new ArrayList<>();
-            List<Tensor> explicit = new ArrayList<>();
-            torch.manual_seed(11);
-            List<Tensor> init = List.of(torch.randn(37, 29), torch.randn(1000), torch.randn(3), torch.randn(64, 16));
-            for (List<Tensor> ps : List.of(inKernel, explicit)) {
-                for (Tensor p : init) {
-                    ps.add(p.detach().to(dtype).requires_grad_(true));
+            for (double scale : new double[] {3.0, 65536.0, 2.0}) {
+                for (int kind = 0; kind < 3; kind++) {
+                    fusedAgainstUnscaleThenStep(variant, dtype, scale, kind);
                 }
-            }
-            RAdam a = optimizer(inKernel, RAdamOptions.builder().fused(true).weightDecay(0.1).decoupledWeightDecay(true));
-            RAdam b = optimizer(explicit, RAdamOptions.builder().fused(true).weightDecay(0.1).decoupledWeightDecay(true));
-            GradScaler sa = new GradScaler("cpu", 3.0, 2.0, 0.5, 2000, true);
-            sa.scale(torch.ones(1));
-            for (int step = 0; step < 8; step++) {
-                for (int i = 0; i < init.size(); i++) {
-                    Tensor g = torch.randn(init.get(i).sizes().vec().get()).mul(new Scalar(3.7)).to(dtype);
-                    inKernel.get(i).mutable_grad().put(g.clone());
-                    explicit.get(i).mutable_grad().put(g.clone());
-                }
-                byte[] scaledGrad = TensorBytes.of(inKernel.get(1).grad());
-                sa.step(a);
-                sa.update();
-                List<Tensor> grads = new ArrayList<>();
-                explicit.forEach(p -> grads.add(p.grad()));
-                AmpGrads.unscaleInPlace(grads, (float) (1.0 / 3.0));
-                b.step();
-                assertSameBytes(snapshot(explicit, b), snapshot(inKernel, a), variant + " " + dtype + " step " + step);
-                assertArrayEquals(scaledGrad, TensorBytes.of(inKernel.get(1).grad()), "the kernel does not write gradients");
             }
         }
+    }
+
+    private void fusedAgainstUnscaleThenStep(String variant, torch.ScalarType dtype, double scale, int kind) {
+        List<Tensor> inKernel = new ArrayList<>();
+        List<Tensor> explicit = new ArrayList<>();
+        torch.manual_seed(11);
+        List<Tensor> init = List.of(torch.randn(37, 29), torch.randn(1000), torch.randn(3), torch.randn(64, 16));
+        for (List<Tensor> ps : List.of(inKernel, explicit)) {
+            for (Tensor p : init) {
+                ps.add(p.detach().to(dtype).requires_grad_(true));
+            }
+        }
+        RAdam a = optimizer(inKernel, RAdamOptions.builder().fused(true).weightDecay(0.1).decoupledWeightDecay(true));
+        RAdam b = optimizer(explicit, RAdamOptions.builder().fused(true).weightDecay(0.1).decoupledWeightDecay(true));
+        GradScaler sa = new GradScaler("cpu", scale, 2.0, 0.5, 2000, true);
+        sa.scale(torch.ones(1));
+        // the dtype's smallest normal times the scale, a little below it: the unscaled value needs rounding
+        double tiny = (dtype == torch.ScalarType.Half ? 0x1p-14 : 0x1p-126) * scale * 0.75;
+        String what = variant + " " + dtype + " scale " + scale + " kind " + kind;
+        for (int step = 0; step < 8; step++) {
+            for (int i = 0; i < init.size(); i++) {
+                Tensor g = torch.randn(init.get(i).sizes().vec().get()).mul(new Scalar(3.7));
+                if (kind > 0) {
+                    g = g.abs().add(new Scalar(1.0)).mul(g.sign().add(new Scalar(0.5)).sign());
+                }
+                g = g.to(dtype);
+                if (kind == 2) {
+                    g.view(-1).get(i).fill_(new Scalar(i % 2 == 0 ? tiny : -tiny));
+                }
+                inKernel.get(i).mutable_grad().put(g.clone());
+                explicit.get(i).mutable_grad().put(g.clone());
+            }
+            byte[] scaledGrad = TensorBytes.of(inKernel.get(1).grad());
+            sa.step(a);
+            sa.update(scale);
+            List<Tensor> grads = new ArrayList<>();
+            explicit.forEach(p -> grads.add(p.grad()));
+            AmpGrads.unscaleInPlace(grads, (float) (1.0 / scale));
+            b.step();
+            assertSameBytes(snapshot(explicit, b), snapshot(inKernel, a), what + " step " + step);
+            assertArrayEquals(scaledGrad, TensorBytes.of(inKernel.get(1).grad()), "the kernel does not write gradients");
+        }
+    }
+
+    /** One bfloat16 or float16 value per bit pattern given. */
+    private static Tensor ofBits(torch.ScalarType dtype, int... bits) {
+        Tensor t = torch.zeros(new long[] {bits.length}, new org.bytedeco.pytorch.TensorOptions(torch.ScalarType.Short));
+        for (int i = 0; i < bits.length; i++) {
+            t.get(i).fill_(new Scalar((short) bits[i]));
+        }
+        return t.view(dtype);
+    }
+
+    private static int scan(Tensor g, float inverse) {
+        return org.radam4j.internal.FusedKernel.scan(org.radam4j.internal.FusedKernel.dtypeCode(org.radam4j.internal.Dtypes.of(g)),
+                new long[] {g.data_ptr().address()}, new long[] {g.numel()}, 1, inverse);
+    }
+
+    /**
+     * The scan says unscaling is exact exactly where every nonzero gradient is at least 2^k times the dtype's
+     * smallest normal (bits {@code (k + 1) << 7} in bfloat16, {@code (k + 1) << 10} in float16) for an inverse scale
+     * 2^-k with k >= 0; a non-finite value wins over everything.
+     */
+    @Test
+    void theScanSaysWhereUnscalingNeedsNoRounding() {
+        int exact = org.radam4j.internal.FusedKernel.SCAN_EXACT;
+        int nonFinite = org.radam4j.internal.FusedKernel.SCAN_NON_FINITE;
+        for (int k : new int[] {0, 1, 16}) {
+            float inverse = (float) Math.pow(2, -k);
+            int bf = (k + 1) << 7;
+            int half = (k + 1) << 10;
+            assertEquals(exact, scan(ofBits(torch.ScalarType.BFloat16, bf, 0, 0x8000, 0x3f80, bf | 0x8000), inverse));
+            assertEquals(0, scan(ofBits(torch.ScalarType.BFloat16, 0x3f80, bf - 1), inverse));
+            assertEquals(0, scan(ofBits(torch.ScalarType.BFloat16, 0x3f80, (bf - 1) | 0x8000), inverse));
+            assertEquals(nonFinite, scan(ofBits(torch.ScalarType.BFloat16, bf - 1, 0x7f80), inverse));
+            assertEquals(exact, scan(ofBits(torch.ScalarType.Half, half, 0, 0x7bff, half | 0x8000), inverse));
+            assertEquals(0, scan(ofBits(torch.ScalarType.Half, 0x3c00, half - 1), inverse));
+            assertEquals(nonFinite, scan(ofBits(torch.ScalarType.Half, 0x3c00, 0x7e00), inverse));
+        }
+        Tensor ones = ofBits(torch.ScalarType.BFloat16, 0x3f80, 0x3f80);
+        assertEquals(0, scan(ones, 1.0f / 3), "not a power of two");
+        assertEquals(0, scan(ones, 2.0f), "greater than 1");
+        assertEquals(0, scan(torch.ones(4), 1.0f), "float32 has no rounding to leave out");
     }
 
     /** The fused route's check finds one inf or NaN anywhere, in every dtype, and the step is skipped. */

@@ -186,8 +186,15 @@ final class Bench {
             }
             Map<String, Double> medians = new LinkedHashMap<>();
             Map<String, Double> shares = new LinkedHashMap<>();
-            Map<String, List<Double>> perRound = measureRow(shape, rowImpls, steps, threads, rounds, bandwidth, shares);
+            Map<String, String> refused = new LinkedHashMap<>();
+            Map<String, List<Double>> perRound = measureRow(shape, rowImpls, steps, threads, rounds, bandwidth, shares,
+                    refused);
             for (String impl : rowImpls) {
+                if (!perRound.containsKey(impl)) {
+                    System.out.println(String.format(Locale.ROOT, "%-12s %-9s %-14s %11s   (%s)", shape.label(),
+                            Dtypes.name(shape.dtype()), impl, "-", refused.get(impl)));
+                    continue;
+                }
                 double ms = median(perRound.get(impl));
                 medians.put(impl, ms);
                 double gbps = bytesOf(shape, impl) / (ms / 1e3) / 1e9;
@@ -263,19 +270,28 @@ final class Bench {
      * The row's step times: every impl on its own fresh params with fixed gradients, all made and warmed up first,
      * then {@code rounds} rounds of the probe and each impl in turn; per impl, its median step time of each round.
      * {@code shares}: per impl, the median over the rounds of its GB/s over that round's probe ({@code bandwidth}
-     * with one round).
+     * with one round). An impl whose step throws what the library throws for a call it refuses (as GradScaler's
+     * unscale refuses float16 gradients) goes to {@code refused} with the message, and is not timed.
      */
     static Map<String, List<Double>> measureRow(Shape shape, List<String> impls, int steps, int threads, int rounds,
-            double bandwidth, Map<String, Double> shares) {
+            double bandwidth, Map<String, Double> shares, Map<String, String> refused) {
         try (PointerScope scope = new PointerScope()) {
             Map<String, Runnable> runs = new LinkedHashMap<>();
             for (String impl : impls) {
                 Runnable step = prepare(shape, impl, threads);
-                long warmUntil = System.nanoTime() + 2_000_000_000L;
-                for (int i = 0; i < 3 || System.nanoTime() < warmUntil; i++) {
-                    timed(step);
+                try {
+                    long warmUntil = System.nanoTime() + 2_000_000_000L;
+                    for (int i = 0; i < 3 || System.nanoTime() < warmUntil; i++) {
+                        timed(step);
+                    }
+                } catch (IllegalArgumentException | IllegalStateException e) {
+                    refused.put(impl, e.getMessage());
+                    continue;
                 }
                 runs.put(impl, step);
+            }
+            if (runs.isEmpty()) {
+                return new LinkedHashMap<>();
             }
             Map<String, List<Double>> perRound = new LinkedHashMap<>();
             Map<String, List<Double>> shareRounds = new LinkedHashMap<>();
@@ -305,6 +321,9 @@ final class Bench {
      */
     static Map<String, Double> ratios(Map<String, List<Double>> perRound) {
         Map<String, Double> out = new LinkedHashMap<>();
+        if (perRound.isEmpty()) {
+            return out;
+        }
         int rounds = perRound.values().iterator().next().size();
         for (String a : perRound.keySet()) {
             for (String b : perRound.keySet()) {

@@ -119,7 +119,7 @@ public final class Benchmarks {
 
     /**
      * {@code bench --impl fused_check}: the inf/NaN scan a GradScaler step on a fused RAdam makes before the kernel
-     * runs ({@link FusedKernel#nonFinite}: reads every gradient once, writes nothing), over these params' contiguous
+     * runs ({@link FusedKernel#scan}: reads every gradient once, writes nothing), over these params' contiguous
      * gradients of one dtype.
      */
     public static Runnable nonFiniteCheck(List<Tensor> params, int threads) {
@@ -137,7 +137,7 @@ public final class Benchmarks {
         }
         int dtype = FusedKernel.dtypeCode(Dtypes.of(params.get(0)));
         return () -> {
-            if (FusedKernel.nonFinite(dtype, g, numels, threads)) {
+            if (FusedKernel.scan(dtype, g, numels, threads, 1.0f) == FusedKernel.SCAN_NON_FINITE) {
                 throw new IllegalStateException("bench fused_check: a gradient is not finite");
             }
         };

@@ -33,9 +33,17 @@ public final class FusedKernel {
      * @param invScale GradScaler's inverse scale (a float32 value): each gradient is read times it, rounded to its
      *     dtype, as {@code _amp_foreach_non_finite_check_and_unscale_} would leave it (the gradient itself is not
      *     written); 0: gradients are read as they are
+     * @param invScaleExact {@link #scan} returned {@link #SCAN_EXACT} for these gradients and {@code invScale}: the
+     *     rounding after the multiply is left out, as it would change nothing
      */
     public record GroupScalars(double lr, double beta1, double beta2, double eps, double weightDecay, double decayFactor,
-            boolean decoupled, boolean maximize, double invScale) {
+            boolean decoupled, boolean maximize, double invScale, boolean invScaleExact) {
+
+        /** A group without GradScaler's inverse scale, or with one whose rounding the kernel does. */
+        public GroupScalars(double lr, double beta1, double beta2, double eps, double weightDecay, double decayFactor,
+                boolean decoupled, boolean maximize, double invScale) {
+            this(lr, beta1, beta2, eps, weightDecay, decayFactor, decoupled, maximize, invScale, false);
+        }
     }
 
     /**
@@ -80,7 +88,7 @@ public final class FusedKernel {
         }
         LibtorchCapability.apply();
         step0(group.lr(), group.beta1(), group.beta2(), group.eps(), group.weightDecay(), group.decayFactor(),
-                group.decoupled(), group.maximize(), group.invScale(), batch.dtype(), batch.params(), batch.grads(), batch.expAvgs(),
+                group.decoupled(), group.maximize(), group.invScale(), group.invScaleExact(), batch.dtype(), batch.params(), batch.grads(), batch.expAvgs(),
                 batch.expAvgSqs(), batch.numels(), batch.bc1s(), batch.sqrtBc2s(), batch.rects(), batch.rectified(),
                 batch.steps(), batch.stepKinds(), batch.nextSteps(), threads);
     }
@@ -92,34 +100,45 @@ public final class FusedKernel {
      */
     public static void peerStep(GroupScalars group, ParamBatch batch, int threads) {
         peerStep0(group.lr(), group.beta1(), group.beta2(), group.eps(), group.weightDecay(), group.decayFactor(),
-                group.decoupled(), group.maximize(), group.invScale(), batch.dtype(), batch.params(), batch.grads(), batch.expAvgs(),
+                group.decoupled(), group.maximize(), group.invScale(), group.invScaleExact(), batch.dtype(), batch.params(), batch.grads(), batch.expAvgs(),
                 batch.expAvgSqs(), batch.numels(), batch.bc1s(), batch.sqrtBc2s(), batch.rects(), batch.rectified(),
                 batch.steps(), batch.stepKinds(), batch.nextSteps(), threads);
     }
 
     private static native void peerStep0(double lr, double beta1, double beta2, double eps, double weightDecay,
-            double decayFactor, boolean decoupled, boolean maximize, double invScale, int dtype, long[] params, long[] grads,
+            double decayFactor, boolean decoupled, boolean maximize, double invScale, boolean invScaleExact, int dtype,
+            long[] params, long[] grads,
             long[] expAvgs, long[] expAvgSqs, long[] numels, double[] bc1s, double[] sqrtBc2s, double[] rects,
             boolean[] rectified, long[] steps, int[] stepKinds, double[] nextSteps, int threads);
 
     private static native void step0(double lr, double beta1, double beta2, double eps, double weightDecay,
-            double decayFactor, boolean decoupled, boolean maximize, double invScale, int dtype, long[] params, long[] grads,
+            double decayFactor, boolean decoupled, boolean maximize, double invScale, boolean invScaleExact, int dtype,
+            long[] params, long[] grads,
             long[] expAvgs, long[] expAvgSqs, long[] numels, double[] bc1s, double[] sqrtBc2s, double[] rects,
             boolean[] rectified, long[] steps, int[] stepKinds, double[] nextSteps, int threads);
 
+    /** {@link #scan}: a gradient holds an inf or a NaN. */
+    public static final int SCAN_NON_FINITE = 1;
     /**
-     * Whether any of the contiguous gradients of dtype {@code dtype} ({@code grads[i]}: data address,
-     * {@code numels[i]} elements) holds an inf or a NaN: GradScaler's check before a step that unscales in the
-     * kernel, reading each gradient once (libtorch's unscale op would also write it), on up to {@code threads}
-     * threads.
+     * {@link #scan}: all finite, and each bfloat16/float16 gradient times {@code invScale} is a value of its dtype
+     * ({@code invScale} a power of two at most 1, no nonzero gradient small enough for the product to fall below the
+     * dtype's smallest normal): a step may then leave out the rounding after the multiply ({@code invScaleExact}).
+     */
+    public static final int SCAN_EXACT = 2;
+
+    /**
+     * GradScaler's check before a step that unscales in the kernel, over the contiguous gradients of dtype
+     * {@code dtype} ({@code grads[i]}: data address, {@code numels[i]} elements), reading each once (libtorch's
+     * unscale op would also write it), on up to {@code threads} threads: {@link #SCAN_NON_FINITE},
+     * {@link #SCAN_EXACT}, or 0 (finite, the multiply by {@code invScale} needs its rounding).
      *
      * @throws IllegalArgumentException on null or mismatched arrays, a null address or an unknown dtype
      */
-    public static boolean nonFinite(int dtype, long[] grads, long[] numels, int threads) {
-        return nonFinite0(dtype, grads, numels, threads);
+    public static int scan(int dtype, long[] grads, long[] numels, int threads, float invScale) {
+        return scan0(dtype, grads, numels, threads, invScale);
     }
 
-    private static native boolean nonFinite0(int dtype, long[] grads, long[] numels, int threads);
+    private static native int scan0(int dtype, long[] grads, long[] numels, int threads, float invScale);
 
     /**
      * Memory bandwidth (GB/s) of a step's traffic without its arithmetic: read four float arrays of {@code n}
