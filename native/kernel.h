@@ -192,6 +192,7 @@ inline int64_t vector_range(const Work& w, const Consts<Conv>& k, int64_t begin,
             rect = Simd::set1(k.rect), lr = Simd::set1(k.lr), lerp_coeff = Simd::set1(k.lerp_coeff),
             one = Simd::set1(1.0f), inv = Simd::set1(k.inv);
     const float* tab = w.tab;
+    const bool bc1_one = k.bc1 == 1.0f, sqrt_bc2_one = k.sqrt_bc2 == 1.0f, rect_one = k.rect == 1.0f;
     auto look = [&](Table t, N x) { return Simd::gather(tab + t * TAB_ENTRIES, D::index(x)); };
     int64_t i = begin;
     for (; i + K * Simd::W <= end; i += K * Simd::W) {
@@ -219,17 +220,32 @@ inline int64_t vector_range(const Work& w, const Consts<Conv>& k, int64_t begin,
             if (L2) grad[j] = r(Simd::add(grad[j], r(Simd::mul(wd_r, param[j]))));
             ea[j] = D::narrow(vmadd<Fma, Simd>(lerp_coeff, Simd::sub(grad[j], m0[j]), k.lerp_small ? m0[j] : grad[j]));
             eas[j] = D::narrow(vmadd<Fma, Simd>(Simd::mul(omb2, grad[j]), grad[j], r(Simd::mul(v0[j], b2))));
-            V update = tab ? look(TAB_UPDATE, ea[j]) : r(Simd::mul(r(Simd::div(D::widen(ea[j]), bc1)), lr));
+            // A multiply or divide by a step scalar that is 1 (bias corrections and rect late in training) gives
+            // the rounded operand back: left out, with its rounding.
+            V update;  // rounded to the dtype, but for the product by rect, which the last op rounds
+            if (tab) {
+                update = look(TAB_UPDATE, ea[j]);
+            } else if (bc1_one) {
+                update = r(Simd::mul(D::widen(ea[j]), lr));
+            } else {
+                update = r(Simd::mul(r(Simd::div(D::widen(ea[j]), bc1)), lr));
+            }
             if (Rectified) {
-                const V adaptive =
-                    tab ? look(TAB_ADAPT, eas[j])
-                        : r(Simd::mul(r(Simd::div(one, r(Simd::add(r(Simd::sqrt(D::widen(eas[j]))), eps)))), sqrt_bc2));
-                update = Simd::mul(r(Simd::mul(update, adaptive)), rect);  // rounded below
+                V adaptive;
+                if (tab) {
+                    adaptive = look(TAB_ADAPT, eas[j]);
+                } else {
+                    adaptive = r(Simd::div(one, r(Simd::add(r(Simd::sqrt(D::widen(eas[j]))), eps))));
+                    if (!sqrt_bc2_one) adaptive = r(Simd::mul(adaptive, sqrt_bc2));
+                }
+                update = r(Simd::mul(update, adaptive));
+                if (!rect_one) update = Simd::mul(update, rect);
             }
             if constexpr (native) {
                 param_n[j] = D::sub(param_n[j], D::narrow(update));
             } else {
-                param_n[j] = D::narrow(Simd::sub(param[j], r(update)));
+                if (Rectified && !rect_one) update = r(update);
+                param_n[j] = D::narrow(Simd::sub(param[j], update));
             }
         }
         D::store(m + i, ea);

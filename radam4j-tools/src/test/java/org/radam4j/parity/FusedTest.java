@@ -171,6 +171,53 @@ class FusedTest {
         }
     }
 
+    /**
+     * Late in training the bias corrections and rect become 1 in float (here, with betas (0.5, 0.7), bc1 from about
+     * step 25, sqrt(bc2) from 49, rect from about 110), and the kernel leaves their multiplies and divides out: 150
+     * steps of bfloat16 and float16, fused against for-loop bit for bit along the way, on every variant.
+     */
+    @Test
+    void stepScalarsOfOneLateInTrainingKeepTheBits() {
+        double beta1 = 0.5;
+        double beta2 = 0.7;
+        int steps = 150;
+        double rhoInf = 2 / (1 - beta2) - 1;
+        double rhoT = rhoInf - 2 * steps * Math.pow(beta2, steps) / (1 - Math.pow(beta2, steps));
+        assertEquals(1.0, 1 - Math.pow(beta1, steps));
+        assertEquals(1.0, Math.sqrt(1 - Math.pow(beta2, steps)));
+        assertEquals(1.0, Math.sqrt((rhoT - 4) * (rhoT - 2) * rhoInf / ((rhoInf - 4) * (rhoInf - 2) * rhoT)));
+        for (ScalarType t : List.of(ScalarType.BFloat16, ScalarType.Half)) {
+            for (String isa : FusedKernel.isas()) {
+                assertTrue(FusedKernel.useIsa(isa));
+                try {
+                    List<Tensor> ps = new ArrayList<>();
+                    List<RAdam> opts = new ArrayList<>();
+                    torch.manual_seed(5);
+                    Tensor init = randn(4099).to(t);
+                    for (int fused = 0; fused < 2; fused++) {
+                        Tensor p = init.clone().requires_grad_(true);
+                        RAdamOptions.Builder b = RAdamOptions.builder().lr(1e-2).betas(beta1, beta2).weightDecay(0.1)
+                                .decoupledWeightDecay(true);
+                        ps.add(p);
+                        opts.add(new RAdam(List.of(p), (fused == 1 ? b.fused(true) : b.foreach(false)).build()));
+                    }
+                    for (int step = 1; step <= steps; step++) {
+                        Tensor g = randn(4099).mul(new org.bytedeco.pytorch.Scalar(0.1)).to(t);
+                        for (int k = 0; k < 2; k++) {
+                            ps.get(k).mutable_grad().put(g.clone());
+                            opts.get(k).step();
+                        }
+                        if (step % 10 == 0) {
+                            assertEquals(0, changed(ps.get(0).detach(), ps.get(1).detach()), Dtypes.name(t) + " " + isa + " step " + step);
+                        }
+                    }
+                } finally {
+                    FusedKernel.useIsa(null);
+                }
+            }
+        }
+    }
+
     @Test
     void paramsItCannotTakeGoToTheForLoop() {
         List<Tensor> a = List.of(randn(8, 6).requires_grad_(true));
