@@ -16,6 +16,7 @@ import org.bytedeco.pytorch.TensorArrayRef;
 import org.bytedeco.pytorch.TensorVector;
 import org.bytedeco.pytorch.global.torch;
 import org.radam4j.internal.Dtypes;
+import org.radam4j.internal.Handles;
 import org.radam4j.internal.LibtorchErrors;
 
 /**
@@ -51,7 +52,8 @@ public final class ClipGrad {
      *
      * @param normType {@code 2.0}, {@code 1.0}, {@code Double.POSITIVE_INFINITY} or any p
      * @param foreach {@code null}: as PyTorch chooses (foreach where the device supports it)
-     * @return the total norm (before clipping), a new 0-dim tensor the caller owns
+     * @return the total norm (before clipping), a new 0-dim tensor, handed over as a presets op's result is: freed
+     *     when the caller's innermost {@code PointerScope} closes, or the caller's to close where there is none
      * @throws IllegalStateException PyTorch's {@code The total norm of order ... is non-finite} with
      *     {@code errorIfNonfinite}, or {@code foreach=True was passed, but can't use the foreach API on ... tensors}
      */
@@ -60,10 +62,15 @@ public final class ClipGrad {
         List<Tensor> ps = list(params);
         Tensor total;
         try (PointerScope scope = new PointerScope()) {
-            total = getTotalNorm(grads(ps), normType, errorIfNonfinite, foreach);
-            clipGradsWithNorm(ps, maxNorm, total, foreach);
+            total = totalNorm(grads(ps), normType, errorIfNonfinite, foreach);
+            try {
+                clipGradsWithNorm(ps, maxNorm, total, foreach);
+            } catch (RuntimeException e) {
+                total.close();
+                throw e;
+            }
         }
-        return total;
+        return Handles.handOver(total);
     }
 
     /** {@code clip_grad_norm_(param, ...)} on one tensor, as PyTorch accepts one in place of an iterable. */
@@ -79,9 +86,15 @@ public final class ClipGrad {
 
     /**
      * {@code get_total_norm(tensors, norm_type, error_if_nonfinite, foreach)}: the norm of the tensors' norms (the
-     * tensors themselves, not their gradients); {@code tensor(0.)} for none.
+     * tensors themselves, not their gradients); {@code tensor(0.)} for none. Handed over as {@link #clipGradNorm}'s.
      */
     public static Tensor getTotalNorm(List<? extends Tensor> tensors, double normType, boolean errorIfNonfinite,
+            Boolean foreach) {
+        return Handles.handOver(totalNorm(tensors, normType, errorIfNonfinite, foreach));
+    }
+
+    /** {@link #getTotalNorm}'s tensor, retained past the caller's scopes: the caller owns it. */
+    private static Tensor totalNorm(List<? extends Tensor> tensors, double normType, boolean errorIfNonfinite,
             Boolean foreach) {
         Tensor total;
         try (PointerScope scope = new PointerScope()) {

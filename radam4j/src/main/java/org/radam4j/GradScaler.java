@@ -17,6 +17,7 @@ import org.bytedeco.pytorch.TensorOptions;
 import org.bytedeco.pytorch.global.torch;
 import org.bytedeco.pytorch.global.torch.ScalarType;
 import org.radam4j.internal.Dtypes;
+import org.radam4j.internal.Handles;
 import org.radam4j.internal.LibtorchErrors;
 
 /**
@@ -106,26 +107,29 @@ public final class GradScaler {
     }
 
     /**
-     * {@code scale(outputs)}: {@code outputs * scale}, a new tensor the caller owns; the scale is made on the first
-     * call, on the tensor's device. Disabled: {@code outputs} itself.
+     * {@code scale(outputs)}: {@code outputs * scale}, a new tensor, handed over as a presets op's result is: freed
+     * when the caller's innermost {@code PointerScope} closes, or the caller's to close where there is none (so
+     * {@code scaler.scale(loss).backward()} in a per-step scope leaves nothing behind). The scale is made on the
+     * first call, on the tensor's device. Disabled: {@code outputs} itself.
      */
     public Tensor scale(Tensor outputs) {
         if (!enabled) {
             return outputs;
         }
+        Tensor out;
         try {
             if (scale == null) {
                 lazyInit(outputs.device());
             }
             try (PointerScope scope = new PointerScope()) {
                 Tensor s = scale.to(outputs.device(), Dtypes.of(scale));
-                Tensor out = outputs.mul(s);
+                out = outputs.mul(s);
                 out.retainReference();
-                return out;
             }
         } catch (RuntimeException e) {
             throw LibtorchErrors.translate(e);
         }
+        return Handles.handOver(out);
     }
 
     /** {@code scale([outputs...])}: each output times the scale. */

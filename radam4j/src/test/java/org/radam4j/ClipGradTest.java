@@ -106,6 +106,41 @@ class ClipGradTest {
         assertEquals(456, checked);
     }
 
+    /**
+     * The norms come back as a presets op's result does: inside a {@code PointerScope} they go when it closes (a
+     * loop of clipping steps leaves no handle behind); outside one they are the caller's, valid until closed.
+     */
+    @Test
+    void theNormsAreHandedOverToTheCallersScope() {
+        Tensor p = torch.randn(10);
+        p.mutable_grad().put(torch.ones(10));
+        for (int i = 0; i < 3; i++) {
+            try (org.bytedeco.javacpp.PointerScope s = new org.bytedeco.javacpp.PointerScope()) {
+                ClipGrad.clipGradNorm(List.of(p), 100.0);
+                ClipGrad.getTotalNorm(List.of(p.grad()), 2.0, false, null);
+            }
+        }
+        long before = org.bytedeco.javacpp.Pointer.totalCount();
+        for (int i = 0; i < 100; i++) {
+            try (org.bytedeco.javacpp.PointerScope s = new org.bytedeco.javacpp.PointerScope()) {
+                ClipGrad.clipGradNorm(List.of(p), 100.0);
+                ClipGrad.getTotalNorm(List.of(p.grad()), 2.0, false, null);
+            }
+        }
+        assertEquals(before, org.bytedeco.javacpp.Pointer.totalCount());
+        Tensor outside;
+        try (org.bytedeco.javacpp.PointerScope s = new org.bytedeco.javacpp.PointerScope()) {
+            try (org.bytedeco.javacpp.PointerScope inner = new org.bytedeco.javacpp.PointerScope()) {
+                outside = ClipGrad.getTotalNorm(List.of(p.grad()), 2.0, false, null);
+            }
+            assertTrue(outside.isNull(), "freed with the innermost scope");
+        }
+        Tensor owned = ClipGrad.getTotalNorm(List.of(p.grad()), 2.0, false, null);
+        System.gc();
+        assertEquals(Math.sqrt(10), owned.item_double(), 1e-6);
+        owned.close();
+    }
+
     private static List<byte[]> grads(List<Tensor> ps) {
         List<byte[]> out = new ArrayList<>();
         for (Tensor p : ps) {

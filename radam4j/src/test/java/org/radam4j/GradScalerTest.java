@@ -106,6 +106,31 @@ class GradScalerTest {
         }
     }
 
+    /** {@code scaler.scale(loss).backward()} in a per-step scope leaves no handle behind. */
+    @Test
+    void theScaledLossGoesWithTheCallersScope() {
+        List<Tensor> ps = params();
+        RAdam opt = optimizer(ps, RAdamOptions.builder().fused(true));
+        GradScaler scaler = new GradScaler("cpu");
+        Runnable step = () -> {
+            try (org.bytedeco.javacpp.PointerScope s = new org.bytedeco.javacpp.PointerScope()) {
+                opt.zeroGrad();
+                Tensor loss = ps.get(0).sum().add(ps.get(3).sum());
+                scaler.scale(loss).backward();
+                scaler.step(opt);
+                scaler.update();
+            }
+        };
+        for (int i = 0; i < 3; i++) {
+            step.run();
+        }
+        long before = org.bytedeco.javacpp.Pointer.totalCount();
+        for (int i = 0; i < 100; i++) {
+            step.run();
+        }
+        assertEquals(before, org.bytedeco.javacpp.Pointer.totalCount());
+    }
+
     @Test
     void theScaleGrowsAfterTheIntervalAndCanBeSet() {
         List<Tensor> ps = params();

@@ -69,7 +69,7 @@ public final class Main {
                                              real model's parameter list in float32 and bfloat16; --peer: DeepSpeed's
                                              way (float math, one rounding per store) beside, float32 and bfloat16
                                              --rounds R: R rounds of the probe and every impl, medians over rounds
-                  soak [--steps N] [--impl forloop,foreach,fused] [--zero-grad none|zero]
+                  soak [--steps N] [--impl forloop,foreach,fused[_amp],...] [--zero-grad none|zero]
                                              train for N steps per path and report RSS and live native handles
                   fuzz [--maps N] [--files N] [--seed S] [--golden DIR]
                                              feed loadStateDict generated maps and TorchFiles damaged checkpoints

@@ -3,19 +3,27 @@ package org.radam4j.cli;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
+import org.bytedeco.pytorch.Tensor;
+import org.bytedeco.pytorch.global.torch.ScalarType;
+import org.radam4j.Autocast;
+import org.radam4j.ClipGrad;
+import org.radam4j.GradScaler;
 import org.radam4j.RAdamOptions;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * {@code scripts/radam4j soak [--steps N] [--impl forloop,foreach,fused] [--zero-grad none|zero]}: trains the demo
- * network for N steps (default 100,000) through {@code step(closure)} with each path, printing after warm-up
+ * network for N steps (default 100,000) through {@code step(closure)} with each path (a path with {@code _amp}, e.g.
+ * {@code fused_amp}: the mixed-precision loop instead, float16 autocast, {@code scaler.scale(loss).backward()},
+ * the total gradient norm, {@code scaler.step}, {@code scaler.update}), printing after warm-up
  * and every 10% of the run the process RSS and the number of live JavaCPP handles, then the RSS growth after
  * warm-up. {@code scripts/radam4j soak} runs the JVM with a fixed, pre-touched heap, so that the heap's own growth
  * does not show as RSS growth and what grows is native memory. Linux only (it reads {@code /proc/self/status}).
@@ -51,7 +59,7 @@ final class Soak {
                 i++;
             } else {
                 System.err.println("radam4j soak: unknown or incomplete option " + a
-                        + " (usage: soak [--steps N] [--impl forloop,foreach,fused] [--zero-grad none|zero])");
+                        + " (usage: soak [--steps N] [--impl forloop,foreach,fused,fused_amp,...] [--zero-grad none|zero])");
                 return 2;
             }
         }
@@ -79,20 +87,27 @@ final class Soak {
         long baseHandles = 0;
         try (PointerScope scope = new PointerScope()) {
             RAdamOptions.Builder b = RAdamOptions.builder().lr(1e-3).weightDecay(1e-4).decoupledWeightDecay(true);
-            switch (impl) {
+            boolean amp = impl.endsWith("_amp");
+            switch (amp ? impl.substring(0, impl.length() - 4) : impl) {
                 case "forloop" -> b.foreach(false);
                 case "foreach" -> b.foreach(true);
                 case "fused" -> b.fused(true);
-                default -> throw new IllegalArgumentException("unknown impl " + impl + " (forloop, foreach, fused)");
+                default -> throw new IllegalArgumentException("unknown impl " + impl
+                        + " (forloop, foreach, fused, each also with _amp)");
             }
             DemoTraining run = DemoTraining.start(data, b.build());
+            GradScaler scaler = amp ? new GradScaler("cpu") : null;
             if (print) {
                 System.out.println(String.format(Locale.ROOT, "soak %s: %d steps of the demo network, zeroGrad(%b) in the "
                         + "closure; warm-up %d steps", impl, steps, setToNone, warmup));
             }
             for (long s = 1; s <= steps; s++) {
                 try (PointerScope step = new PointerScope()) {
-                    run.step(setToNone);
+                    if (scaler == null) {
+                        run.step(setToNone);
+                    } else {
+                        ampStep(run, scaler, setToNone);
+                    }
                 }
                 if (s == warmup) {
                     baseNative = rssKb();
@@ -112,6 +127,23 @@ final class Soak {
             run.opt().close();
             return new Result(impl, steps, baseNative, endNative, baseHandles, endHandles);
         }
+    }
+
+    /** One step of the mixed-precision loop, as a Python user writes it (see README, "Mixed precision"). */
+    private static void ampStep(DemoTraining run, GradScaler scaler, boolean setToNone) {
+        run.opt().zeroGrad(setToNone);
+        Tensor loss;
+        try (Autocast ac = Autocast.enter("cpu", ScalarType.Half)) {
+            loss = run.model().loss(run.x(), run.y());
+        }
+        scaler.scale(loss).backward();
+        List<Tensor> grads = new ArrayList<>();
+        for (Tensor p : run.model().module().parameters().get()) {
+            grads.add(p.grad());
+        }
+        ClipGrad.getTotalNorm(grads, 2.0, false, null).close();
+        scaler.step(run.opt());
+        scaler.update();
     }
 
     static long rssKb() throws IOException {

@@ -23,4 +23,21 @@ public final class Handles {
         }
         return t;
     }
+
+    /**
+     * Hands a handle the library made in a scope of its own, and retained past it, to the caller as a presets op
+     * hands its result: attached to the caller's innermost {@link PointerScope} when there is one (freed when that
+     * closes), else the caller's to close. Call it once the library's own scope has closed.
+     */
+    public static <P extends Pointer> P handOver(P t) {
+        PointerScope scope = PointerScope.getInnerScope();
+        if (scope != null) {
+            int before = t.referenceCount();
+            scope.attach(t);
+            if (t.referenceCount() > before) {
+                t.releaseReference();
+            }
+        }
+        return t;
+    }
 }
